@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { ConfigError, configHelp, loadConfig } from "./config.js";
+
+test("defaults match LogPaste's", () => {
+  const c = loadConfig([], {});
+  assert.equal(c.title, "LogPaste");
+  assert.equal(c.subtitle, "A minimalist, open-source debug log upload service");
+  assert.equal(c.footer, "");
+  assert.equal(c.showDocs, true);
+  assert.equal(c.perMinuteLimit, 0);
+  assert.equal(c.maxPasteBytes, 2 * 1024 * 1024);
+  assert.equal(c.port, 3001);
+  assert.equal(c.behindProxy, false);
+  assert.equal(c.dbPath, path.resolve("data/store.db"));
+  assert.equal(c.replication, null);
+});
+
+test("every Go flag form is accepted: -x v, --x v, -x=v, --x=v", () => {
+  assert.equal(loadConfig(["-title", "A"], {}).title, "A");
+  assert.equal(loadConfig(["--title", "B"], {}).title, "B");
+  assert.equal(loadConfig(["-title=C"], {}).title, "C");
+  assert.equal(loadConfig(["--title=D=E"], {}).title, "D=E");
+  assert.equal(loadConfig(["-title", "My logs", "-subtitle", "with \"quotes\""], {}).subtitle, 'with "quotes"');
+  assert.equal(loadConfig(["-perminutelimit", "5", "-maxsize=10"], {}).maxPasteBytes, 10 * 1024 * 1024);
+});
+
+test("boolean flags: -showdocs alone is true, -showdocs=false turns it off", () => {
+  assert.equal(loadConfig(["-showdocs=false"], {}).showDocs, false);
+  assert.equal(loadConfig(["--showdocs=0"], { SITE_SHOW_DOCUMENTATION: "true" }).showDocs, false);
+  assert.equal(loadConfig(["-showdocs"], { SITE_SHOW_DOCUMENTATION: "false" }).showDocs, true);
+});
+
+test("environment: LogPaste's current and legacy names; a flag wins over its variable", () => {
+  const env = {
+    PORT: "8080",
+    LP_BEHIND_PROXY: "y",
+    SITE_TITLE: "Env title",
+    SITE_SUBTITLE: "Env subtitle",
+    SITE_FOOTER: "<i>f</i>",
+    SITE_SHOW_DOCUMENTATION: "false",
+    PER_MINUTE_LIMIT: "7",
+    DB_PATH: "/tmp/x/y.db",
+  };
+  const c = loadConfig([], env);
+  assert.deepEqual(
+    [c.port, c.behindProxy, c.title, c.subtitle, c.footer, c.showDocs, c.perMinuteLimit, c.dbPath],
+    [8080, true, "Env title", "Env subtitle", "<i>f</i>", false, 7, "/tmp/x/y.db"],
+  );
+  const flagged = loadConfig(["-title", "Flag title", "-perminutelimit=9"], env);
+  assert.equal(flagged.title, "Flag title");
+  assert.equal(flagged.perMinuteLimit, 9);
+  assert.equal(loadConfig([], { LP_BEHIND_PROXY: "" }).behindProxy, false, "empty means off");
+});
+
+test("replication settings: DB_REPLICA_URL turns it on; durations in Go syntax", () => {
+  const c = loadConfig([], { DB_REPLICA_URL: "s3://bucket/db", DB_SYNC_INTERVAL: "10s", DB_SYNC_MODE: "sync", DB_RETENTION: "72h" });
+  assert.deepEqual(c.replication, {
+    replicaUrl: "s3://bucket/db",
+    syncMode: "sync",
+    syncIntervalMs: 10_000,
+    syncTimeoutMs: 10_000,
+    snapshotIntervalMs: 86_400_000,
+    retentionMs: 259_200_000,
+  });
+});
+
+test("bad values are rejected naming the flag or variable and the accepted values", () => {
+  const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+    [["-perminutelimit", "abc"], {}, /invalid value "abc" for -perminutelimit: expected a whole number, 0 or more/],
+    [["-perminutelimit=-1"], {}, /-perminutelimit/],
+    [["-maxsize", "0"], {}, /invalid value "0" for -maxsize: expected a whole number of MiB from 1 to 1024/],
+    [["-showdocs=maybe"], {}, /invalid value "maybe" for -showdocs: expected true or false/],
+    [[], { PORT: "99999" }, /invalid value "99999" for PORT: expected a port number/],
+    [[], { PER_MINUTE_LIMIT: "lots" }, /for PER_MINUTE_LIMIT/],
+    [[], { SITE_SHOW_DOCUMENTATION: "yes" }, /for SITE_SHOW_DOCUMENTATION: expected true or false/],
+    [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_INTERVAL: "10" }, /invalid value "10" for DB_SYNC_INTERVAL: expected a duration/],
+    [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_MODE: "fast" }, /for DB_SYNC_MODE: expected async or sync/],
+    [["-nosuchflag"], {}, /flag provided but not defined: -nosuchflag/],
+    [["-title"], {}, /flag needs an argument: -title/],
+    [["stray"], {}, /unexpected argument: stray/],
+    [["-showdocs", "false"], {}, /unexpected argument: false/],
+  ];
+  for (const [argv, env, message] of cases) {
+    assert.throws(() => loadConfig(argv, env), (e: Error) => e instanceof ConfigError && message.test(e.message), `${argv} ${JSON.stringify(env)}`);
+  }
+});
+
+test("--help lists every flag and variable with its default", () => {
+  const help = configHelp();
+  for (const name of ["-title", "-subtitle", "-footer", "-showdocs", "-perminutelimit", "-maxsize", "PORT", "LP_BEHIND_PROXY",
+    "SITE_TITLE", "SITE_SUBTITLE", "SITE_FOOTER", "SITE_SHOW_DOCUMENTATION", "PER_MINUTE_LIMIT", "DB_PATH",
+    "DB_REPLICA_URL", "DB_SYNC_INTERVAL", "DB_SYNC_MODE", "DB_SYNC_TIMEOUT", "DB_SNAPSHOT_INTERVAL", "DB_RETENTION"]) {
+    assert.ok(help.includes(name), name);
+  }
+  assert.match(help, /default "3001"/);
+  assert.match(help, /default "LogPaste"/);
+});

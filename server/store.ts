@@ -1,0 +1,77 @@
+// The paste store: LogPaste's SQLite schema, byte-exact contents, and one hook that the
+// replicator needs (a write transaction committed).
+
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+export interface StoreOptions {
+  /** Checkpoints belong to the replicator while it runs, so the app never checkpoints by itself. */
+  readonly replicated: boolean;
+  /** FULL when an acknowledgement promises durability (sync mode); NORMAL is safe in WAL mode otherwise. */
+  readonly synchronous: "FULL" | "NORMAL";
+}
+
+export interface Store {
+  /** Inserts a paste; false when the id is taken (the caller draws another). */
+  insert(id: string, contents: Buffer): boolean;
+  /** The exact bytes stored, or undefined for an unknown id. */
+  get(id: string): Buffer | undefined;
+  /** Quick liveness probe for health checks. */
+  ping(): void;
+  /** Called after every committed write transaction. */
+  onCommit(listener: () => void): void;
+  close(): void;
+}
+
+// LogPaste's migration, unchanged, so that either program opens the other's database.
+const SCHEMA = `CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY,
+    creation_time TEXT,
+    contents TEXT
+);`;
+
+/** LogPaste writes Go's time.RFC3339 ("2006-01-02T15:04:05Z07:00"), without fractions. */
+function rfc3339Now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function openStore(dbPath: string, options: StoreOptions): Store {
+  mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = new Database(dbPath);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma(`synchronous = ${options.synchronous}`);
+  if (options.replicated) db.pragma("wal_autocheckpoint = 0");
+  db.exec(SCHEMA);
+
+  // CAST(? AS TEXT) keeps the column's TEXT type (as LogPaste stores it) while storing the
+  // bytes unchanged: SQLite does not validate UTF-8, so NULs and invalid sequences survive.
+  const insert = db.prepare("INSERT OR IGNORE INTO entries (id, creation_time, contents) VALUES (?, ?, CAST(? AS TEXT))");
+  const select = db.prepare("SELECT CAST(contents AS BLOB) AS contents FROM entries WHERE id = ?").pluck();
+  const ping = db.prepare("SELECT 1").pluck();
+  const listeners: Array<() => void> = [];
+
+  return {
+    insert(id, contents) {
+      const inserted = insert.run(id, rfc3339Now(), contents).changes === 1;
+      if (inserted) for (const listener of listeners) listener();
+      return inserted;
+    },
+    get(id) {
+      const row = select.get(id) as Buffer | null | undefined;
+      // A NULL or empty contents column (possible in a hand-edited LogPaste database) is an empty paste.
+      if (row === undefined) return undefined;
+      return row ?? Buffer.alloc(0);
+    },
+    ping() {
+      ping.get();
+    },
+    onCommit(listener) {
+      listeners.push(listener);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
