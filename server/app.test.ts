@@ -266,6 +266,14 @@ describe("the LogPaste contract", () => {
     assert.equal((await raw(`${app.url}/favicon.ico`, "GET")).status, 404);
   });
 
+  test("/healthz answers 200 JSON with the database state, and is never cached", async () => {
+    const res = await raw(`${app.url}/healthz`, "GET");
+    assert.equal(res.status, 200);
+    assert.match(res.headers["content-type"]!, /application\/json/);
+    assert.equal(res.headers["cache-control"], "no-store");
+    assert.deepEqual(JSON.parse(res.body.toString()), { status: "ok", database: "ok", replication: null });
+  });
+
   test("other methods are 405 with an Allow header", async () => {
     const res = await raw(`${app.url}/abc`, "DELETE");
     assert.equal(res.status, 405);

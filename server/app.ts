@@ -28,6 +28,14 @@ export interface AppDeps {
    * replica could not take it in time. Absent in async mode and without replication.
    */
   readonly waitUntilReplicated?: () => Promise<void>;
+  /** Replication's state for /healthz; absent without replication. */
+  readonly replicationStatus?: () => ReplicationHealth;
+}
+
+/** What /healthz needs from replication; `healthy: false` makes the answer 503. */
+export interface ReplicationHealth {
+  readonly healthy: boolean;
+  readonly [detail: string]: unknown;
 }
 
 /** A client's mistake or a refusal, answered as LogPaste does: plain text ending in a newline. */
@@ -49,7 +57,7 @@ function firstValue(header: string | string[] | undefined): string | undefined {
 const SAVE_ATTEMPTS = 5;
 const MIB = 1024 * 1024;
 
-export async function buildApp({ config, store, logger, waitUntilReplicated }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, store, logger, waitUntilReplicated, replicationStatus }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, written by our onResponse hook (Fastify would write two).
@@ -226,6 +234,22 @@ export async function buildApp({ config, store, logger, waitUntilReplicated }: A
       decorateReply: false,
     });
   }
+
+  // Not a paste id (ids are 8 characters), so it can never shadow one.
+  app.get("/healthz", async (_req, reply) => {
+    let database = "ok";
+    try {
+      store.ping();
+    } catch (err) {
+      database = (err as Error).message;
+    }
+    const replication = replicationStatus?.() ?? null;
+    const healthy = database === "ok" && (replication?.healthy ?? true);
+    return reply
+      .code(healthy ? 200 : 503)
+      .header("Cache-Control", "no-store")
+      .send({ status: healthy ? "ok" : "unhealthy", database, replication });
+  });
 
   app.get("/favicon.ico", async (_req, reply) => sendText(reply, 404, "not found"));
 

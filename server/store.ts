@@ -49,7 +49,8 @@ export function openStore(dbPath: string, options: StoreOptions): Store {
   // bytes unchanged: SQLite does not validate UTF-8, so NULs and invalid sequences survive.
   const insert = db.prepare("INSERT OR IGNORE INTO entries (id, creation_time, contents) VALUES (?, ?, CAST(? AS TEXT))");
   const select = db.prepare("SELECT CAST(contents AS BLOB) AS contents FROM entries WHERE id = ?").pluck();
-  const ping = db.prepare("SELECT 1").pluck();
+  // Reads the schema page, so a database that has become unreadable fails the probe.
+  const ping = db.prepare("SELECT count(*) FROM sqlite_master").pluck();
   const listeners: Array<() => void> = [];
 
   return {
