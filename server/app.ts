@@ -38,6 +38,19 @@ export interface ReplicationHealth {
   readonly [detail: string]: unknown;
 }
 
+/**
+ * A failed write says what the operator must fix. SQLite rolls the transaction back, so
+ * stored pastes are untouched and reads keep working.
+ */
+function storageError(err: unknown): HttpError {
+  const code = String((err as { code?: unknown }).code ?? "");
+  if (code === "SQLITE_FULL") return new HttpError(507, "can't save entry: the server's disk is full");
+  if (/^SQLITE_(READONLY|CANTOPEN|IOERR|BUSY|LOCKED)/.test(code)) {
+    return new HttpError(503, "can't save entry: the database cannot be written right now; try again later", { "Retry-After": "30" });
+  }
+  return new HttpError(500, "can't save entry");
+}
+
 /** A client's mistake or a refusal, answered as LogPaste does: plain text ending in a newline. */
 class HttpError extends Error {
   constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -162,7 +175,7 @@ export async function buildApp({ config, store, logger, waitUntilReplicated, rep
         inserted = store.insert(id, contents);
       } catch (err) {
         logger.error({ err }, "can't save entry");
-        throw new HttpError(500, "can't save entry");
+        throw storageError(err);
       }
       if (!inserted) continue;
       if (waitUntilReplicated) {
