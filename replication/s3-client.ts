@@ -1,0 +1,201 @@
+// A replica in an S3 bucket (AWS or any S3-compatible store), over @aws-sdk/client-s3 v3.
+// SDK errors are turned into messages a person can act on; none of them carries a secret.
+
+import {
+  DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { Readable } from "node:stream";
+import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject } from "./replica-client.js";
+
+/** DeleteObjects takes at most this many keys per request. */
+const DELETE_BATCH = 1000;
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface S3ReplicaClientOptions {
+  readonly bucket: string;
+  /** Key prefix of the replica inside the bucket: "" or a path ending in "/". */
+  readonly prefix: string;
+  readonly region: string;
+  /** A custom endpoint (MinIO, R2, B2, s3rver…); undefined for AWS itself. */
+  readonly endpoint?: string;
+  readonly forcePathStyle: boolean;
+  /** Undefined: the SDK's default credential chain (profiles, SSO, instance roles…). */
+  readonly credentials?: S3Credentials;
+  /** Where the credentials came from, for error messages (never the credentials themselves). */
+  readonly credentialsSource: string;
+  /** The replica URL without secrets. */
+  readonly description: string;
+  /** Called once per S3 request (command) sent, with its operation name, e.g. "PutObject". */
+  readonly onRequest?: (operation: string) => void;
+}
+
+/** Every S3Client setting replication depends on, in one place. */
+export function s3ClientConfig(options: S3ReplicaClientOptions): S3ClientConfig {
+  const config: S3ClientConfig = {
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    // Fail over to our error handling instead of hanging on an endpoint that went silent.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
+  };
+  if (options.credentials) config.credentials = { ...options.credentials };
+  if (options.endpoint !== undefined) {
+    config.endpoint = options.endpoint;
+    // Flexible checksums (SDK ≥ 3.729) are mis-handled by many S3 clones: s3rver, for one,
+    // stores the aws-chunked framing as the object's body.
+    config.requestChecksumCalculation = "WHEN_REQUIRED";
+    config.responseChecksumValidation = "WHEN_REQUIRED";
+  }
+  return config;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "TokenRefreshRequired",
+]);
+const NETWORK_ERRORS = new Set([
+  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE",
+]);
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export class S3ReplicaClient implements ReplicaClient {
+  readonly description: string;
+  readonly s3: S3Client;
+  private readonly options: S3ReplicaClientOptions;
+
+  constructor(options: S3ReplicaClientOptions) {
+    this.options = options;
+    this.description = options.description;
+    this.s3 = new S3Client(s3ClientConfig(options));
+    const { onRequest } = options;
+    if (onRequest) {
+      this.s3.middlewareStack.add(
+        (next, context) => (args) => {
+          onRequest(context.commandName?.replace(/Command$/, "") ?? "unknown");
+          return next(args);
+        },
+        { step: "initialize", name: "litepasteCountRequests" },
+      );
+    }
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    try {
+      await this.s3.send(new PutObjectCommand({
+        Bucket: this.options.bucket, Key: this.options.prefix + key, Body: body, ContentLength: body.byteLength,
+      }));
+    } catch (err) {
+      throw this.translate(err, "PutObject", key);
+    }
+  }
+
+  async putStream(key: string, body: Readable): Promise<void> {
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.options.bucket, Key: this.options.prefix + key, Body: body },
+      queueSize: 2,
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      body.destroy();
+      throw this.translate(err, "PutObject", key);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.options.prefix + key }));
+      if (!(response.Body instanceof Readable)) throw new Error("the response has no body stream");
+      return response.Body;
+    } catch (err) {
+      throw this.translate(err, "GetObject", key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ReplicaObject> {
+    let continuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.s3.send(new ListObjectsV2Command({
+          Bucket: this.options.bucket, Prefix: this.options.prefix + prefix, ContinuationToken: continuationToken,
+        }));
+      } catch (err) {
+        throw this.translate(err, "ListObjectsV2", prefix);
+      }
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || !object.Key.startsWith(this.options.prefix)) continue;
+        yield {
+          key: object.Key.slice(this.options.prefix.length),
+          size: object.Size ?? 0,
+          lastModified: object.LastModified ?? new Date(0),
+        };
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      let response;
+      try {
+        response = await this.s3.send(new DeleteObjectsCommand({
+          Bucket: this.options.bucket,
+          Delete: { Objects: batch.map((key) => ({ Key: this.options.prefix + key })), Quiet: true },
+        }));
+      } catch (err) {
+        throw this.translate(err, "DeleteObjects", batch[0]!);
+      }
+      const failed = (response.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new Error(`S3 could not delete ${failed.length} object(s) in ${this.description}, first ${first.Key}: ${first.Code} ${first.Message ?? ""}`.trim());
+      }
+    }
+  }
+
+  /** A clear error for an SDK failure of `operation` on `key` (a key or prefix, relative to the replica). */
+  private translate(err: unknown, operation: string, key: string): Error {
+    const e = (err ?? {}) as SdkError;
+    const name = e.name ?? "";
+    const code = e.code ?? "";
+    const where = this.description;
+    if (operation === "GetObject" && (name === "NoSuchKey" || (name === "NotFound" && e.$metadata?.httpStatusCode === 404))) {
+      return new ReplicaObjectNotFoundError(key, where);
+    }
+    if (name === "NoSuchBucket") {
+      return new Error(`S3 bucket "${this.options.bucket}" does not exist (replica ${where})`, { cause: err });
+    }
+    if (CREDENTIAL_ERRORS.has(name)) {
+      return new Error(
+        `S3 rejected the credentials (${name}) for ${operation} in ${where}: check ${this.options.credentialsSource}` +
+          (name === "AccessDenied" ? `, and that they may ${operation} on bucket "${this.options.bucket}"` : ""),
+        { cause: err },
+      );
+    }
+    if (name === "CredentialsProviderError") {
+      return new Error(
+        `no S3 credentials for ${where}: set LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY, or configure the AWS credential chain`,
+        { cause: err },
+      );
+    }
+    if (NETWORK_ERRORS.has(code) || name === "TimeoutError") {
+      const endpoint = this.options.endpoint ?? `the AWS S3 endpoint for region ${this.options.region}`;
+      return new Error(`cannot reach S3 endpoint ${endpoint} (${code || name}: ${e.message ?? ""}) for ${where}`, { cause: err });
+    }
+    return new Error(`S3 ${operation} of ${key || "/"} failed in ${where}: ${name || code || "error"}: ${e.message ?? String(err)}`, { cause: err });
+  }
+}
