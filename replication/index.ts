@@ -1,0 +1,53 @@
+// Built-in replication: what the server calls. See ../shared/design/replication.md.
+//
+//   const prepared = await prepareReplication(dbPath, config, logger); // before opening the database
+//   const store = openStore(dbPath, …);                                  // journal_mode=WAL, wal_autocheckpoint=0
+//   const replication = prepared.start();
+//   store.onCommit(() => replication.notifyCommit());
+//   …
+//   await replication.stop(() => store.close());
+
+import type { Logger } from "pino";
+import type { ReplicationConfig } from "./config.js";
+import { openReplicaClient } from "./replica-url.js";
+import type { ReplicationStatus } from "./replicator.js";
+import { prepareReplicator } from "./startup.js";
+
+export { ReplicationTimeoutError, type ReplicationStatus } from "./replicator.js";
+
+/** Reserved for callbacks from replication into the app; none yet. */
+export type ReplicationHooks = Record<string, never>;
+
+export interface PreparedReplication {
+  /** The database was missing and was restored from the replica. */
+  readonly restored: boolean;
+  /** Starts replicating; call once the app's own connection is open. */
+  start(): Replication;
+}
+
+export interface Replication {
+  /** The app committed a write transaction. Cheap: call it on every write. */
+  notifyCommit(): void;
+  /**
+   * Resolves once every commit made so far is in the replica; concurrent callers share
+   * one upload. Rejects with ReplicationTimeoutError after the configured sync timeout.
+   */
+  waitUntilReplicated(): Promise<void>;
+  status(): ReplicationStatus;
+  /**
+   * Ships what is pending, closes the replicator's connections, calls `closeAppDatabase`
+   * (the app's last connection: SQLite checkpoints and removes -wal), then records the
+   * position so that the next start continues the same generation.
+   */
+  stop(closeAppDatabase: () => void): Promise<void>;
+}
+
+/**
+ * Before the app opens the database: restores it if it is missing and the replica has data
+ * (throws a clear Error if the replica cannot be read: the server must exit non-zero rather
+ * than start empty), starts fresh if the replica is empty, and checks the record of the
+ * last clean stop so that a clean restart continues the same generation.
+ */
+export async function prepareReplication(dbPath: string, config: ReplicationConfig, logger: Logger): Promise<PreparedReplication> {
+  return prepareReplicator(dbPath, config, logger, openReplicaClient(config.replicaUrl));
+}

@@ -1,0 +1,635 @@
+// The shipper: streams the database's WAL into the replica (Litestream v0.3 layout),
+// owns checkpoints, takes snapshots, enforces retention.
+//
+// One position describes what the replica holds: generation G, WAL round `index`, the
+// first `offset` bytes of that round. A sync reads the committed frames after it from
+// `-wal` (./wal-tail.ts), uploads them as one segment, and advances it. Rounds advance
+// only through checkpoints the replicator itself made after shipping everything (see
+// maybeCheckpoint); any other change of the WAL is a lost continuity, answered with a new
+// generation: a new id, a snapshot, and the WAL from there on.
+
+import { EventEmitter, once } from "node:events";
+import { fstatSync, statSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Readable } from "node:stream";
+import Database from "better-sqlite3";
+import type { Logger } from "pino";
+import type { ReplicationConfig } from "./config.js";
+import { databaseDescriptor, fingerprintDatabase } from "./database-file.js";
+import { formatDuration } from "./duration.js";
+import { newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
+import { createLz4FrameEncoder, lz4FrameEncode } from "./lz4.js";
+import { writePosition } from "./position.js";
+import type { ReplicaClient } from "./replica-client.js";
+import { enforceRetention } from "./retention.js";
+import { captureDatabaseImage, type DatabaseImage } from "./snapshot.js";
+import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
+import { readWalTail, startOfRound, WalDiscontinuityError, walPathOf, type WalPosition, type WalSegment } from "./wal-tail.js";
+
+/** waitUntilReplicated gave up: the write is committed locally but the replica does not confirm it yet. */
+export class ReplicationTimeoutError extends Error {
+  override name = "ReplicationTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(`the replica did not confirm the write within ${formatDuration(timeoutMs)}`);
+  }
+}
+
+export interface ReplicationStatus {
+  mode: "async" | "sync";
+  /** The replica, without credentials. */
+  target: string;
+  generation: string | null;
+  index: number;
+  offset: number;
+  /** Age of the oldest commit not yet in the replica; 0 when it holds everything. */
+  lagSeconds: number;
+  lastSyncAt: Date | null;
+  lastError: string | null;
+  healthy: boolean;
+}
+
+/** Where the replicator starts: the generation a clean stop left off, or a new one (and why). */
+export type GenerationPlan =
+  | { readonly kind: "continue"; readonly generation: string; readonly index: number; readonly lastSnapshotAt: Date }
+  | { readonly kind: "new"; readonly reason: string };
+
+export interface ReplicatorOptions {
+  readonly dbPath: string;
+  readonly client: ReplicaClient;
+  readonly config: ReplicationConfig;
+  readonly logger: Logger;
+  readonly plan: GenerationPlan;
+  /**
+   * Hold a read transaction between syncs (Litestream's method), for a database that other
+   * processes write and checkpoint: no one can then restart the WAL behind our back.
+   */
+  readonly pinWal?: boolean;
+  /** Checkpoint once the shipped part of the WAL round reaches this many frames. */
+  readonly checkpointThresholdPages?: number;
+  /** A segment stops at the last commit within this size (a larger single transaction ships whole). */
+  readonly maxSegmentBytes?: number;
+  /** Shipping more WAL than the database's size triggers a snapshot, but never below this. */
+  readonly minSnapshotTriggerBytes?: number;
+  readonly retentionCheckIntervalMs?: number;
+  /** Upper bound of the retry back-off after failed uploads. */
+  readonly maxRetryDelayMs?: number;
+}
+
+interface Waiter {
+  /** Satisfied by a sync whose read of `-wal` is numbered this or higher and shipped all it read. */
+  readonly minReadSeq: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const NO_POSITION_CHECKSUM: readonly [number, number] = [0, 0];
+
+function roundStart(index: number): WalPosition {
+  return { index, header: null, offset: 0, checksum: NO_POSITION_CHECKSUM };
+}
+
+function concatSegments(a: WalSegment, b: WalSegment): WalSegment {
+  return { from: a.from, to: b.to, data: Buffer.concat([a.data, b.data]), pageSize: b.pageSize, pageCount: b.pageCount, complete: b.complete };
+}
+
+function openConnection(dbPath: string): Database.Database {
+  const db = new Database(dbPath, { fileMustExist: true });
+  // Short: a checkpoint that waits on a lock blocks the event loop for this long.
+  db.pragma("busy_timeout = 100");
+  return db;
+}
+
+export class Replicator {
+  private readonly dbPath: string;
+  private readonly walPath: string;
+  private readonly client: ReplicaClient;
+  private readonly config: ReplicationConfig;
+  private readonly logger: Logger;
+  private readonly checkpointThresholdPages: number;
+  private readonly maxSegmentBytes: number;
+  private readonly minSnapshotTriggerBytes: number;
+  private readonly retentionCheckIntervalMs: number;
+  private readonly maxRetryDelayMs: number;
+
+  /** For checkpoints. */
+  private readonly db: Database.Database;
+  /** Holds the read transaction of a snapshot being taken. */
+  private readonly snapshotDb: Database.Database;
+  /** Holds the long-lived read transaction when `pinWal` is on. */
+  private readonly pinDb: Database.Database | null;
+
+  /** The generation the replica holds a snapshot of; null until one is uploaded. */
+  private generation: string | null = null;
+  private newGenerationReason: string | null = null;
+  private position: WalPosition;
+  /** Frames read right before a full checkpoint of ours: the WAL may no longer have them. */
+  private held: WalSegment | null = null;
+  /** Set by a full checkpoint of ours: the salt-1 of the round the next write starts. */
+  private nextRoundSalt1: number | null = null;
+
+  private readonly timer: NodeJS.Timeout;
+  private readonly events = new EventEmitter();
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private dirty = true;
+  private walSignature = "";
+  private readSeq = 0;
+  private waiters: Waiter[] = [];
+  private unshippedSince: number | null = null;
+
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private lastError: string | null = null;
+  private lastSyncAt: Date | null = null;
+
+  private snapshotTask: Promise<void> | null = null;
+  private snapshotSource: Readable | null = null;
+  private lastSnapshotAt = 0;
+  private nextSnapshotAttemptAt = 0;
+  private shippedSinceSnapshot = 0;
+  private databaseBytes = 0;
+
+  private retentionTask: Promise<void> | null = null;
+  private nextRetentionAt = 0;
+
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+
+  constructor(options: ReplicatorOptions) {
+    this.dbPath = options.dbPath;
+    this.walPath = walPathOf(options.dbPath);
+    this.client = options.client;
+    this.config = options.config;
+    this.logger = options.logger;
+    this.checkpointThresholdPages = options.checkpointThresholdPages ?? 1000;
+    this.maxSegmentBytes = options.maxSegmentBytes ?? 16 << 20;
+    this.minSnapshotTriggerBytes = options.minSnapshotTriggerBytes ?? 1 << 20;
+    this.retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 3_600_000;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+
+    this.db = openConnection(this.dbPath);
+    const journalMode = this.db.pragma("journal_mode", { simple: true });
+    if (journalMode !== "wal") {
+      this.db.close();
+      throw new Error(`${this.dbPath} is in journal_mode=${String(journalMode)}; replication needs WAL mode`);
+    }
+    this.snapshotDb = openConnection(this.dbPath);
+    this.pinDb = options.pinWal ? openConnection(this.dbPath) : null;
+    this.pin();
+
+    const { plan } = options;
+    if (plan.kind === "continue") {
+      this.generation = plan.generation;
+      this.position = roundStart(plan.index);
+      this.lastSnapshotAt = plan.lastSnapshotAt.getTime();
+      this.databaseBytes = fstatSync(databaseDescriptor(this.dbPath)).size;
+    } else {
+      this.newGenerationReason = plan.reason;
+      this.position = roundStart(0);
+    }
+    this.timer = setInterval(() => this.tick(), Math.max(10, this.config.syncIntervalMs));
+    this.kick();
+  }
+
+  notifyCommit(): void {
+    this.dirty = true;
+    this.unshippedSince ??= Date.now();
+  }
+
+  waitUntilReplicated(): Promise<void> {
+    if (this.stopping) return Promise.reject(new Error("replication is stopping"));
+    return new Promise<void>((resolve, reject) => {
+      const timeoutMs = this.config.syncTimeoutMs;
+      const waiter: Waiter = {
+        minReadSeq: this.readSeq + 1,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new ReplicationTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      this.dirty = true;
+      this.kick();
+    });
+  }
+
+  status(): ReplicationStatus {
+    return {
+      mode: this.config.syncMode,
+      target: this.client.description,
+      generation: this.generation,
+      index: this.position.index,
+      offset: this.position.offset,
+      lagSeconds: this.unshippedSince === null ? 0 : (Date.now() - this.unshippedSince) / 1000,
+      lastSyncAt: this.lastSyncAt,
+      lastError: this.lastError,
+      healthy: this.generation !== null && this.lastError === null,
+    };
+  }
+
+  stop(closeAppDatabase: () => void): Promise<void> {
+    this.stopped ??= this.shutDown(closeAppDatabase);
+    return this.stopped;
+  }
+
+  // ---- scheduling -------------------------------------------------------------------------
+
+  /** Every sync interval: cheap checks only; S3 is touched only when there is work. */
+  private tick(): void {
+    if (this.stopping) return;
+    const signature = this.walFileSignature();
+    if (signature !== this.walSignature) {
+      // Another connection (or process) wrote: nothing calls notifyCommit for it.
+      this.walSignature = signature;
+      this.notifyCommit();
+    }
+    if (this.dirty || this.held || this.generation === null || this.waiters.length > 0) this.kick();
+    this.maybeStartSnapshot();
+    this.maybeStartRetention();
+  }
+
+  private walFileSignature(): string {
+    try {
+      const s = statSync(this.walPath);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return "none";
+    }
+  }
+
+  /** Runs a sync now, or right after the one in progress; not while backing off after a failure. */
+  private kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    if (Date.now() < this.nextAttemptAt) return;
+    this.rerun = false;
+    this.running = this.runOnce().finally(() => {
+      this.running = null;
+      this.events.emit("ran");
+      if (this.rerun) this.kick();
+    });
+  }
+
+  private async runOnce(): Promise<void> {
+    try {
+      if (this.generation === null) await this.startGeneration();
+      const more = await this.syncOnce();
+      this.succeeded();
+      if (more) this.rerun = true;
+    } catch (err) {
+      if (err instanceof WalDiscontinuityError) {
+        this.logger.warn({ reason: err.message, replica: this.client.description }, "WAL continuity lost: starting a new generation");
+        this.loseGeneration(err.message);
+        this.rerun = true;
+        return;
+      }
+      this.failed(err);
+    }
+  }
+
+  private succeeded(): void {
+    if (this.lastError !== null) this.logger.info({ replica: this.client.description }, "replication recovered");
+    this.lastError = null;
+    this.failures = 0;
+    this.nextAttemptAt = 0;
+  }
+
+  /** Logs when replication starts failing, not on every attempt; backs off exponentially. */
+  private failed(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.lastError === null) {
+      this.logger.error({ err: message, replica: this.client.description }, "replication failing; writes stay in the local WAL and will be retried");
+    }
+    this.lastError = message;
+    this.failures += 1;
+    const backoff = Math.min(this.config.syncIntervalMs * 2 ** (this.failures - 1), this.maxRetryDelayMs);
+    this.nextAttemptAt = Date.now() + backoff;
+  }
+
+  private loseGeneration(reason: string): void {
+    this.generation = null;
+    this.newGenerationReason = reason;
+    this.held = null;
+    this.nextRoundSalt1 = null;
+    this.position = roundStart(0);
+  }
+
+  // ---- generations and snapshots -----------------------------------------------------------
+
+  /** A new generation: its snapshot first, so that a restore never finds segments without one. */
+  private async startGeneration(): Promise<void> {
+    const generation = newGenerationId();
+    this.pin();
+    const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
+    try {
+      // Index 0 is the WAL round in place now, from its start; the image holds part of it
+      // at most, and restore replays the whole round on top (whole pages, in order).
+      await this.uploadImage(generation, 0, image);
+    } finally {
+      image.release();
+    }
+    this.generation = generation;
+    this.position = image.walHeader ? startOfRound(0, image.walHeader) : roundStart(0);
+    this.held = null;
+    this.nextRoundSalt1 = null;
+    this.databaseBytes = image.pageCount * image.pageSize;
+    this.lastSnapshotAt = Date.now();
+    this.shippedSinceSnapshot = 0;
+    this.nextRetentionAt = 0;
+    this.logger.info({ generation, reason: this.newGenerationReason, replica: this.client.description }, "replication: new generation");
+    this.newGenerationReason = null;
+  }
+
+  private async uploadImage(generation: string, index: number, image: DatabaseImage): Promise<void> {
+    const source = image.pages();
+    const body = createLz4FrameEncoder();
+    source.on("error", (err) => body.destroy(err));
+    source.pipe(body);
+    this.snapshotSource = source;
+    try {
+      await this.client.putStream(snapshotKey(generation, index), body);
+    } finally {
+      this.snapshotSource = null;
+      source.destroy();
+    }
+  }
+
+  private maybeStartSnapshot(): void {
+    if (this.snapshotTask || this.stopping || this.generation === null || this.lastError !== null) return;
+    const now = Date.now();
+    if (now < this.nextSnapshotAttemptAt) return;
+    const dueByTime = now - this.lastSnapshotAt >= this.config.snapshotIntervalMs;
+    const dueBySize = this.shippedSinceSnapshot > Math.max(this.databaseBytes, this.minSnapshotTriggerBytes);
+    if (!dueByTime && !dueBySize) return;
+    const generation = this.generation;
+    this.snapshotTask = this.snapshot(generation)
+      .then(
+        (taken) => {
+          if (taken) this.logger.info({ generation, reason: dueByTime ? "interval" : "WAL larger than the database" }, "replication: snapshot");
+        },
+        (err: unknown) => {
+          this.nextSnapshotAttemptAt = Date.now() + this.maxRetryDelayMs;
+          if (!this.stopping) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
+        },
+      )
+      .finally(() => {
+        this.snapshotTask = null;
+      });
+  }
+
+  /**
+   * A snapshot in the current generation, named after the WAL round it was taken in. It
+   * goes up only once the replica holds that round up to the image's position: a restore
+   * replays the round's segments over it, and replaying only part of what the image
+   * already holds would bring back older versions of pages it has newer ones of.
+   * Returns false when it was not the moment (the WAL moved on, or the generation ended).
+   */
+  private async snapshot(generation: string): Promise<boolean> {
+    const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
+    try {
+      const known = this.held?.to ?? this.position;
+      if (known.header && !(image.walHeader && image.walHeader.equals(known.header))) return false;
+      const index = known.index;
+      if (!(await this.shippedThrough(generation, index, image))) return false;
+      const before = this.shippedSinceSnapshot;
+      await this.uploadImage(generation, index, image);
+      this.lastSnapshotAt = Date.now();
+      this.shippedSinceSnapshot -= before;
+      return true;
+    } finally {
+      image.release();
+    }
+  }
+
+  private async shippedThrough(generation: string, index: number, image: DatabaseImage): Promise<boolean> {
+    for (;;) {
+      if (this.stopping || this.generation !== generation) return false;
+      const p = this.position;
+      if (image.walOffset === 0 || p.index > index) return true;
+      if (p.index === index && p.header) {
+        if (!image.walHeader || !p.header.equals(image.walHeader)) return false;
+        if (p.offset >= image.walOffset) return true;
+      }
+      this.dirty = true;
+      this.kick();
+      await once(this.events, "ran");
+    }
+  }
+
+  private maybeStartRetention(): void {
+    if (this.retentionTask || this.stopping || this.generation === null || Date.now() < this.nextRetentionAt) return;
+    this.nextRetentionAt = Date.now() + this.retentionCheckIntervalMs;
+    const generation = this.generation;
+    this.retentionTask = enforceRetention(this.client, generation, this.config.retentionMs, this.logger)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.logger.warn({ err: (err as Error).message, replica: this.client.description }, "replication: retention failed; will retry");
+        },
+      )
+      .finally(() => {
+        this.retentionTask = null;
+      });
+  }
+
+  // ---- shipping ------------------------------------------------------------------------------
+
+  /**
+   * Ships what is committed and not yet in the replica, as one segment. Returns true when
+   * more is waiting. `onCaughtUp` runs synchronously right after a read found nothing to
+   * ship, so that no write of this process can come between the two.
+   */
+  private async syncOnce(onCaughtUp?: () => void): Promise<boolean> {
+    const generation = this.generation!;
+    const readSeq = ++this.readSeq;
+    this.dirty = false;
+    const unshippedSince = this.unshippedSince;
+    this.unshippedSince = null;
+
+    let segment: WalSegment | null;
+    let caughtUp: boolean;
+    let next: WalSegment | null;
+    try {
+      const held = this.held;
+      next = readWalTail(this.walPath, held?.to ?? this.position, { nextRoundSalt1: this.nextRoundSalt1, maxBytes: this.maxSegmentBytes });
+      if (held && next && next.from.index !== held.to.index) {
+        // The WAL restarted after our checkpoint: ship the old round's tail now, the new round next.
+        segment = held;
+        next = null;
+        caughtUp = false;
+      } else {
+        segment = held && next ? concatSegments(held, next) : (held ?? next);
+        caughtUp = next?.complete ?? true;
+      }
+    } catch (err) {
+      this.unshippedSince = unshippedSince;
+      throw err;
+    }
+
+    if (!segment) {
+      this.resolveWaiters(readSeq);
+      onCaughtUp?.();
+      return false;
+    }
+    try {
+      await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), lz4FrameEncode(segment.data));
+    } catch (err) {
+      this.unshippedSince = Math.min(unshippedSince ?? Date.now(), this.unshippedSince ?? Date.now());
+      throw err;
+    }
+
+    // Uploaded. From here to the end of maybeCheckpoint there is no await: see there why.
+    this.position = segment.to;
+    this.held = null;
+    if (next) this.nextRoundSalt1 = null; // the round went on, or the expected restart came
+    this.lastSyncAt = new Date();
+    this.shippedSinceSnapshot += segment.data.length;
+    this.databaseBytes = segment.pageCount * segment.pageSize;
+    if (caughtUp) this.resolveWaiters(readSeq);
+    else this.unshippedSince = Math.min(unshippedSince ?? Date.now(), this.unshippedSince ?? Date.now());
+    this.maybeCheckpoint();
+    return !caughtUp;
+  }
+
+  private resolveWaiters(readSeq: number): void {
+    const [done, waiting] = [this.waiters.filter((w) => w.minReadSeq <= readSeq), this.waiters.filter((w) => w.minReadSeq > readSeq)];
+    this.waiters = waiting;
+    for (const w of done) w.resolve();
+  }
+
+  /**
+   * Checkpoints belong to the replicator, and only shipped frames may be checkpointed: a
+   * checkpoint that backfills every frame lets the next write restart the WAL over them.
+   *
+   * Why this is safe: it runs right after a successful upload, in the same synchronous step
+   * (better-sqlite3 is synchronous and the app writes from this thread, so no write of the
+   * app can come between). First it reads the frames committed while the upload was in
+   * flight and keeps them in memory (`held`: what one upload's duration of writes produced);
+   * then it checkpoints PASSIVE (never waits on readers or writers: writers are never
+   * stalled). If that backfilled every frame and the WAL holds exactly the frames we know
+   * of, the next write restarts the WAL with salt-1 + 1 — that restart is the next index,
+   * because every frame of the old round is in the replica or in `held`. Anything else (a
+   * partial checkpoint, frames we have not seen) sets no expectation, so a later restart
+   * is treated as lost continuity. During an outage no upload succeeds, so nothing is
+   * checkpointed and the WAL keeps every unshipped frame.
+   */
+  private maybeCheckpoint(): void {
+    const { position } = this;
+    if (this.stopping || !position.header) return;
+    const header = parseWalHeader(position.header);
+    const frameSize = walFrameSize(header.pageSize);
+    if ((position.offset - WAL_HEADER_SIZE) / frameSize < this.checkpointThresholdPages) return;
+    let tail: WalSegment | null;
+    try {
+      tail = readWalTail(this.walPath, position, { nextRoundSalt1: null, maxBytes: this.maxSegmentBytes });
+    } catch {
+      return; // the next sync meets the same problem and handles it
+    }
+    if (tail && !tail.complete) return; // too much to hold in memory: checkpoint after the next sync
+    const knownFrames = ((tail?.to.offset ?? position.offset) - WAL_HEADER_SIZE) / frameSize;
+    let result: { busy: number; log: number; checkpointed: number } | undefined;
+    this.releasePin();
+    try {
+      result = (this.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, "replication: checkpoint skipped");
+    } finally {
+      this.pin();
+    }
+    if (result && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log) {
+      this.held = tail;
+      this.nextRoundSalt1 = (header.salt1 + 1) >>> 0;
+    }
+  }
+
+  private pin(): void {
+    if (!this.pinDb || this.pinDb.inTransaction) return;
+    this.pinDb.exec("BEGIN");
+    this.pinDb.prepare("SELECT count(*) FROM sqlite_schema").pluck().get();
+  }
+
+  private releasePin(): void {
+    if (this.pinDb?.inTransaction) this.pinDb.exec("COMMIT");
+  }
+
+  // ---- stopping ------------------------------------------------------------------------------
+
+  private async shutDown(closeAppDatabase: () => void): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.snapshotSource?.destroy(new Error("replication is stopping"));
+    this.events.emit("ran"); // wakes a snapshot waiting for the WAL to be shipped
+    await Promise.allSettled([this.running, this.snapshotTask, this.retentionTask]);
+
+    let closed = false;
+    const closeAll = () => {
+      this.releasePin();
+      this.pinDb?.close();
+      this.snapshotDb.close();
+      this.db.close();
+      closeAppDatabase();
+      closed = true;
+    };
+    const generation = this.generation;
+    if (generation !== null) await this.flush(closeAll);
+    if (!closed) {
+      if (generation !== null) {
+        this.logger.error({ replica: this.client.description, err: this.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
+      }
+      closeAll();
+    }
+    for (const w of this.waiters.splice(0)) w.reject(new Error("replication stopped"));
+    if (generation !== null && this.generation === generation && this.lastError === null) await this.persistPosition(generation);
+  }
+
+  /** Ships everything, then closes in the same synchronous step as the read that found nothing left. */
+  private async flush(closeAll: () => void): Promise<void> {
+    const deadline = Date.now() + this.config.syncTimeoutMs;
+    let closed = false;
+    const close = () => {
+      closeAll();
+      closed = true;
+    };
+    while (!closed) {
+      try {
+        await this.syncOnce(close);
+        this.succeeded();
+      } catch (err) {
+        if (err instanceof WalDiscontinuityError) {
+          this.lastError = err.message;
+          return;
+        }
+        this.failed(err);
+        const wait = Math.min(this.nextAttemptAt, deadline) - Date.now();
+        if (Date.now() >= deadline) return;
+        await delay(Math.max(0, wait));
+      }
+    }
+  }
+
+  /** After the app's close removed `-wal`, records where the next run continues. */
+  private async persistPosition(generation: string): Promise<void> {
+    try {
+      const wal = statSync(this.walPath, { throwIfNoEntry: false });
+      if (wal && wal.size > 0) {
+        this.logger.info({ wal: this.walPath }, "replication: the WAL outlived the database's close; the next start begins a new generation");
+        return;
+      }
+      const index = this.position.header ? this.position.index + 1 : this.position.index;
+      writePosition(this.dbPath, { generation, index, database: await fingerprintDatabase(this.dbPath) });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, "replication: could not record the position; the next start begins a new generation");
+    }
+  }
+}

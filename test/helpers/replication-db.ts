@@ -1,0 +1,42 @@
+// SQLite files for replication tests: an "app" connection set up the way the server's
+// store is when replication is on, and a content dump to compare databases by.
+
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** The app's connection: WAL, checkpoints left to the replicator. */
+export function openAppDatabase(dbPath: string, synchronous: "NORMAL" | "FULL" = "NORMAL"): Database.Database {
+  const db = new Database(dbPath);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma("wal_autocheckpoint = 0");
+  return db;
+}
+
+/** Every row of every table, in rowid order, as text (blobs in hex): equal dumps, equal content. */
+export function dumpDatabase(dbPath: string): string {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string; sql: string }>;
+    const out: string[] = [];
+    for (const { name, sql } of tables) {
+      out.push(`-- ${sql}`);
+      for (const row of db.prepare(`SELECT rowid AS _rowid_, * FROM "${name}" ORDER BY rowid`).raw().iterate() as Iterable<unknown[]>) {
+        out.push(JSON.stringify(row, (_k, v: unknown) => (Buffer.isBuffer(v) ? `x'${v.toString("hex")}'` : typeof v === "bigint" ? v.toString() : v)));
+      }
+    }
+    return out.join("\n");
+  } finally {
+    db.close();
+  }
+}
+
+/** A temporary directory removed when the test ends. */
+export function tempDir(t: { after(fn: () => void): void }, prefix = "litepaste-repl-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
