@@ -1,0 +1,54 @@
+// Command-line flags parsed the way Go's `flag` package parses them, so that Litestream's
+// users can keep their habits: `-o PATH`, `--o PATH`, `-o=PATH`, boolean `-flag` or
+// `-flag=false`; parsing stops at the first argument that is not a flag, or after `--`.
+
+export type FlagKind = "string" | "bool";
+
+export class FlagError extends Error {
+  override name = "FlagError";
+}
+
+export interface ParsedFlags {
+  readonly strings: ReadonlyMap<string, string>;
+  readonly bools: ReadonlySet<string>;
+  readonly positional: readonly string[];
+  /** -h, -help or --help was given. */
+  readonly help: boolean;
+}
+
+export function parseGoFlags(args: readonly string[], specs: Readonly<Record<string, FlagKind>>): ParsedFlags {
+  const strings = new Map<string, string>();
+  const bools = new Set<string>();
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (arg.length < 2 || !arg.startsWith("-")) break;
+    const body = arg.startsWith("--") ? arg.slice(2) : arg.slice(1);
+    if (body === "" || body.startsWith("-") || body.startsWith("=")) throw new FlagError(`bad flag syntax: ${arg}`);
+    const eq = body.indexOf("=");
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const inlineValue = eq < 0 ? undefined : body.slice(eq + 1);
+    if (name === "h" || name === "help") return { strings, bools, positional: [], help: true };
+    const kind = specs[name];
+    if (kind === undefined) throw new FlagError(`flag provided but not defined: -${name}`);
+    if (kind === "bool") {
+      if (inlineValue === undefined || ["1", "t", "T", "true", "TRUE", "True"].includes(inlineValue)) bools.add(name);
+      else if (["0", "f", "F", "false", "FALSE", "False"].includes(inlineValue)) bools.delete(name);
+      else throw new FlagError(`invalid boolean value "${inlineValue}" for -${name}`);
+      continue;
+    }
+    if (inlineValue !== undefined) {
+      strings.set(name, inlineValue);
+    } else {
+      const value = args[i + 1];
+      if (value === undefined) throw new FlagError(`flag needs an argument: -${name}`);
+      strings.set(name, value);
+      i++;
+    }
+  }
+  return { strings, bools, positional: args.slice(i), help: false };
+}
