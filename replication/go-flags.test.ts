@@ -12,6 +12,8 @@ test("flags parse as Go's flag package parses them", () => {
   }
   assert.ok(parseGoFlags(["-v", "url"], specs).bools.has("v"));
   assert.ok(!parseGoFlags(["-v", "-v=false", "url"], specs).bools.has("v"));
+  assert.ok(parseGoFlags(["-v=false", "url"], specs).given.has("v"), "an explicit false is still given");
+  assert.ok(!parseGoFlags(["url"], specs).given.has("v"));
   assert.deepEqual(parseGoFlags(["-v", "false"], specs).positional, ["false"], "a bool flag takes no separate value");
   assert.deepEqual(parseGoFlags(["--", "-o", "x"], specs).positional, ["-o", "x"]);
   assert.deepEqual(parseGoFlags(["url", "-o", "x"], specs).positional, ["url", "-o", "x"], "parsing stops at the first non-flag");

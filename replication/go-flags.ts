@@ -8,9 +8,19 @@ export class FlagError extends Error {
   override name = "FlagError";
 }
 
+/** Go's strconv.ParseBool, which `-flag=value` (and LogPaste's boolean variables) accept. */
+export function parseGoBool(text: string): boolean | undefined {
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(text)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(text)) return false;
+  return undefined;
+}
+
 export interface ParsedFlags {
   readonly strings: ReadonlyMap<string, string>;
+  /** Boolean flags that ended up true. */
   readonly bools: ReadonlySet<string>;
+  /** Every flag that was given, so a caller can tell `-x=false` from no `-x` at all. */
+  readonly given: ReadonlySet<string>;
   readonly positional: readonly string[];
   /** -h, -help or --help was given. */
   readonly help: boolean;
@@ -19,6 +29,7 @@ export interface ParsedFlags {
 export function parseGoFlags(args: readonly string[], specs: Readonly<Record<string, FlagKind>>): ParsedFlags {
   const strings = new Map<string, string>();
   const bools = new Set<string>();
+  const given = new Set<string>();
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -32,13 +43,17 @@ export function parseGoFlags(args: readonly string[], specs: Readonly<Record<str
     const eq = body.indexOf("=");
     const name = eq < 0 ? body : body.slice(0, eq);
     const inlineValue = eq < 0 ? undefined : body.slice(eq + 1);
-    if (name === "h" || name === "help") return { strings, bools, positional: [], help: true };
+    if (name === "h" || name === "help") return { strings, bools, given, positional: [], help: true };
     const kind = specs[name];
     if (kind === undefined) throw new FlagError(`flag provided but not defined: -${name}`);
+    given.add(name);
     if (kind === "bool") {
-      if (inlineValue === undefined || ["1", "t", "T", "true", "TRUE", "True"].includes(inlineValue)) bools.add(name);
-      else if (["0", "f", "F", "false", "FALSE", "False"].includes(inlineValue)) bools.delete(name);
-      else throw new FlagError(`invalid boolean value "${inlineValue}" for -${name}`);
+      const value = inlineValue === undefined ? true : parseGoBool(inlineValue);
+      if (value === undefined) {
+        throw new FlagError(`invalid boolean value "${inlineValue}" for -${name}: expected true or false (also 1/0, t/f)`);
+      }
+      if (value) bools.add(name);
+      else bools.delete(name);
       continue;
     }
     if (inlineValue !== undefined) {
@@ -50,5 +65,5 @@ export function parseGoFlags(args: readonly string[], specs: Readonly<Record<str
       i++;
     }
   }
-  return { strings, bools, positional: args.slice(i), help: false };
+  return { strings, bools, given, positional: args.slice(i), help: false };
 }

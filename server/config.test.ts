@@ -71,7 +71,7 @@ test("bad values are rejected naming the flag or variable and the accepted value
     [["-perminutelimit", "abc"], {}, /invalid value "abc" for -perminutelimit: expected a whole number, 0 or more/],
     [["-perminutelimit=-1"], {}, /-perminutelimit/],
     [["-maxsize", "0"], {}, /invalid value "0" for -maxsize: expected a whole number of MiB from 1 to 1024/],
-    [["-showdocs=maybe"], {}, /invalid value "maybe" for -showdocs: expected true or false/],
+    [["-showdocs=maybe"], {}, /invalid boolean value "maybe" for -showdocs: expected true or false/],
     [[], { PORT: "99999" }, /invalid value "99999" for PORT: expected a port number/],
     [[], { PER_MINUTE_LIMIT: "lots" }, /for PER_MINUTE_LIMIT/],
     [[], { SITE_SHOW_DOCUMENTATION: "yes" }, /for SITE_SHOW_DOCUMENTATION: expected true or false/],

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { formatDuration, parseDuration } from "../replication/duration.js";
-import { FlagError, parseGoBool, parseGoFlags } from "./go-flags.js";
+import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
 
 export interface Config {
   readonly title: string;
@@ -171,9 +171,11 @@ export const SETTINGS = {
 type Settings = typeof SETTINGS;
 type Values = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
 
-const FLAG_SPECS = Object.values(SETTINGS as Record<string, Setting<unknown>>)
-  .filter((s) => s.flag)
-  .map((s) => ({ name: s.flag!, kind: s.bool ? ("bool" as const) : ("string" as const) }));
+const FLAG_SPECS = Object.fromEntries(
+  Object.values(SETTINGS as Record<string, Setting<unknown>>)
+    .filter((s) => s.flag)
+    .map((s) => [s.flag!, s.bool ? ("bool" as const) : ("string" as const)]),
+);
 
 /** Reads flags and environment into a Config; throws ConfigError naming the setting and what it accepts. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
@@ -184,16 +186,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     if (err instanceof FlagError) throw new ConfigError(`${err.message}\nRun with --help to list the flags.`);
     throw err;
   }
-  if (flags.positionals.length > 0) {
-    throw new ConfigError(`unexpected argument: ${flags.positionals[0]}\nRun with --help to list the flags and commands.`);
+  if (flags.positional.length > 0) {
+    throw new ConfigError(`unexpected argument: ${flags.positional[0]}\nRun with --help to list the flags and commands.`);
   }
   const values = {} as Record<string, unknown>;
   for (const [key, setting] of Object.entries(SETTINGS as Record<string, Setting<unknown>>)) {
     let source = "default";
     let raw = setting.defaultText;
     const envName = setting.env.find((name) => env[name] !== undefined);
-    if (setting.flag && flags.values.has(setting.flag)) {
-      raw = flags.values.get(setting.flag)!;
+    if (setting.flag && flags.given.has(setting.flag)) {
+      raw = setting.bool ? String(flags.bools.has(setting.flag)) : flags.strings.get(setting.flag)!;
       source = `-${setting.flag}`;
     } else if (envName) {
       raw = env[envName]!;
