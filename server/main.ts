@@ -1,0 +1,54 @@
+// The server's lifecycle: configuration → replica restore (if needed) → store → replication
+// → HTTP; and the reverse on SIGTERM/SIGINT, flushing replication before the database closes.
+
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { buildApp } from "./app.js";
+import { openStore } from "./store.js";
+import { prepareReplication, type Replication } from "../replication/index.js";
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** The address actually bound (port 0 picks a free port). */
+  readonly url: string;
+  readonly replication: Replication | null;
+  /** Stops accepting, finishes in-flight requests, flushes replication, closes the database. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const prepared = config.replication ? await prepareReplication(config.dbPath, config.replication, logger) : null;
+  const syncMode = config.replication?.syncMode === "sync";
+  const store = openStore(config.dbPath, { replicated: prepared !== null, synchronous: syncMode ? "FULL" : "NORMAL" });
+  const replication = prepared ? prepared.start() : null;
+  if (replication) store.onCommit(() => replication.notifyCommit());
+
+  const app = await buildApp({
+    config,
+    store,
+    logger,
+    waitUntilReplicated: replication && syncMode ? () => replication.waitUntilReplicated() : undefined,
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info(
+    { url, db: config.dbPath, replica: replication?.status().target ?? null, mode: config.replication?.syncMode ?? null },
+    "litepaste listening",
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    replication,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        if (replication) await replication.stop(() => store.close());
+        else store.close();
+        logger.info("litepaste stopped");
+      })();
+      return closing;
+    },
+  };
+}

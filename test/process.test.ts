@@ -1,0 +1,76 @@
+// The `litepaste` command as a user runs it: --help, configuration errors, serving with
+// JSON request logs, and a graceful SIGTERM that finishes in-flight uploads.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { runCli as run, serveCli as serve } from "./helpers/litepaste-process.js";
+
+test("--help lists the commands, every flag and variable, with defaults", () => {
+  const res = run(["--help"]);
+  assert.equal(res.status, 0);
+  for (const name of ["-title", "-showdocs", "-perminutelimit", "-maxsize", "PORT", "LP_BEHIND_PROXY", "DB_REPLICA_URL", "restore", "snapshots"]) {
+    assert.ok(res.stdout.includes(name), name);
+  }
+  assert.match(res.stdout, /default "3001"/);
+});
+
+test("a bad value exits non-zero with a message naming the flag and the accepted values", () => {
+  const flag = run(["-perminutelimit", "ten"]);
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /invalid value "ten" for -perminutelimit: expected a whole number, 0 or more/);
+  const env = run([], { SITE_SHOW_DOCUMENTATION: "perhaps" });
+  assert.equal(env.status, 2);
+  assert.match(env.stderr, /SITE_SHOW_DOCUMENTATION: expected true or false/);
+});
+
+test("serves with flags from the command line, logs one JSON line per request without the contents, stops cleanly on SIGTERM", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-process-"));
+  const dbPath = path.join(dir, "nested", "data", "store.db");
+  try {
+    const server = await serve({ DB_PATH: dbPath }, ["-title", 'Team "Ops" logs', "-showdocs=false"]);
+    const secret = "paste-contents-that-must-not-be-logged";
+    const put = await fetch(`${server.url}/`, { method: "PUT", body: secret });
+    const { id } = (await put.json()) as { id: string };
+    assert.equal(await (await fetch(`${server.url}/${id}`)).text(), secret);
+    const home = await (await fetch(`${server.url}/`)).text();
+    assert.ok(home.includes("<title>Team &#34;Ops&#34; logs</title>"));
+    assert.ok(!home.includes('id="curl-cmd"'));
+
+    // An upload still in flight when SIGTERM arrives is finished, then the process exits 0.
+    const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${server.url}/`, { method: "PUT", headers: { "Content-Length": "10" } }, (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on("error", reject);
+      req.write("12345");
+      setTimeout(() => {
+        server.child.kill("SIGTERM");
+        setTimeout(() => req.end("67890"), 300);
+      }, 200);
+    });
+    const finished = await slow;
+    assert.equal(finished.status, 200, finished.body);
+    assert.equal(await server.exited, 0);
+
+    const lines = server.output().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requests = lines.filter((l) => l.msg === "request");
+    assert.equal(requests.length, 4, "one line per request");
+    assert.deepEqual(requests.map((r) => [r.method, r.status]), [["PUT", 200], ["GET", 200], ["GET", 200], ["PUT", 200]]);
+    assert.ok(!server.output().includes(secret), "paste contents never reach the log");
+    assert.ok(!server.output().includes("1234567890"));
+
+    // The database was closed cleanly: no WAL left behind, both pastes inside.
+    const db = new Database(dbPath, { readonly: true });
+    assert.equal(db.prepare("SELECT count(*) FROM entries").pluck().get(), 2);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
