@@ -12,6 +12,7 @@ import { EventEmitter, once } from "node:events";
 import { fstatSync, statSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
@@ -354,8 +355,11 @@ export class Replicator {
   private async uploadImage(generation: string, index: number, image: DatabaseImage): Promise<void> {
     const source = image.pages();
     const body = createLz4FrameEncoder();
-    source.on("error", (err) => body.destroy(err));
-    source.pipe(body);
+    // pipeline() handles both streams' errors; a failure ends up in putStream's rejection.
+    const piped = pipeline(source, body).then(
+      () => null,
+      (err: unknown) => err,
+    );
     this.snapshotSource = source;
     try {
       await this.client.putStream(snapshotKey(generation, index), body);
@@ -363,6 +367,8 @@ export class Replicator {
       this.snapshotSource = null;
       source.destroy();
     }
+    const pipeError = await piped;
+    if (pipeError) throw pipeError;
   }
 
   private maybeStartSnapshot(): void {
@@ -512,17 +518,23 @@ export class Replicator {
    * Checkpoints belong to the replicator, and only shipped frames may be checkpointed: a
    * checkpoint that backfills every frame lets the next write restart the WAL over them.
    *
-   * Why this is safe: it runs right after a successful upload, in the same synchronous step
-   * (better-sqlite3 is synchronous and the app writes from this thread, so no write of the
-   * app can come between). First it reads the frames committed while the upload was in
-   * flight and keeps them in memory (`held`: what one upload's duration of writes produced);
-   * then it checkpoints PASSIVE (never waits on readers or writers: writers are never
-   * stalled). If that backfilled every frame and the WAL holds exactly the frames we know
-   * of, the next write restarts the WAL with salt-1 + 1 — that restart is the next index,
-   * because every frame of the old round is in the replica or in `held`. Anything else (a
-   * partial checkpoint, frames we have not seen) sets no expectation, so a later restart
-   * is treated as lost continuity. During an outage no upload succeeds, so nothing is
-   * checkpointed and the WAL keeps every unshipped frame.
+   * Why this is safe in the server (no pin): it runs right after a successful upload, in
+   * the same synchronous step (better-sqlite3 is synchronous and the app writes from this
+   * thread, so no write of the app can come between). First it reads the frames committed
+   * while the upload was in flight and keeps them in memory (`held`: what one upload's
+   * duration of writes produced); then it checkpoints PASSIVE (never waits on readers or
+   * writers: writers are never stalled). If that backfilled every frame and the WAL holds
+   * exactly the frames we know of, the next write restarts the WAL with salt-1 + 1, and
+   * that restart is the next index: every frame of the old round is in the replica or in
+   * `held`. Anything else (a partial checkpoint, frames we have not seen) sets no
+   * expectation, so a later restart counts as lost continuity. During an outage no upload
+   * succeeds, so nothing is checkpointed and the WAL keeps every unshipped frame.
+   *
+   * With a pin (other processes write): the pin is first moved to the WAL's current end,
+   * then the frames are read, so the checkpoint cannot backfill anything we have not read
+   * and nobody can restart the WAL while it runs. After a full checkpoint the pin must be
+   * renewed for the restart to be possible at all; that is done under the write lock for
+   * an instant, so that no commit lands between the old pin and the new one (see handOverPin).
    */
   private maybeCheckpoint(): void {
     const { position } = this;
@@ -530,6 +542,8 @@ export class Replicator {
     const header = parseWalHeader(position.header);
     const frameSize = walFrameSize(header.pageSize);
     if ((position.offset - WAL_HEADER_SIZE) / frameSize < this.checkpointThresholdPages) return;
+    this.releasePin();
+    this.pin();
     let tail: WalSegment | null;
     try {
       tail = readWalTail(this.walPath, position, { nextRoundSalt1: null, maxBytes: this.maxSegmentBytes });
@@ -539,15 +553,13 @@ export class Replicator {
     if (tail && !tail.complete) return; // too much to hold in memory: checkpoint after the next sync
     const knownFrames = ((tail?.to.offset ?? position.offset) - WAL_HEADER_SIZE) / frameSize;
     let result: { busy: number; log: number; checkpointed: number } | undefined;
-    this.releasePin();
     try {
       result = (this.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ busy: number; log: number; checkpointed: number }>)[0];
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, "replication: checkpoint skipped");
-    } finally {
-      this.pin();
     }
-    if (result && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log) {
+    const full = result !== undefined && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log;
+    if (full && this.handOverPin(tail?.to ?? position)) {
       this.held = tail;
       this.nextRoundSalt1 = (header.salt1 + 1) >>> 0;
     }
@@ -563,6 +575,34 @@ export class Replicator {
     if (this.pinDb?.inTransaction) this.pinDb.exec("COMMIT");
   }
 
+  /**
+   * After a full checkpoint, swaps the pin for one that reads the (fully backfilled)
+   * database file: that one lets the next write restart the WAL once, and stops anyone
+   * from backfilling (and so restarting) again until we have seen the new round. Holding
+   * the write lock meanwhile (an instant; never waiting more than the busy timeout) keeps
+   * a commit from landing in the old round, unseen, between the two pins. False (the old
+   * pin stays, so the WAL cannot restart yet) when the lock was busy or something was
+   * committed after `known`.
+   */
+  private handOverPin(known: WalPosition): boolean {
+    if (!this.pinDb) return true;
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch {
+      return false;
+    }
+    try {
+      if (readWalTail(this.walPath, known, { nextRoundSalt1: null, maxBytes: 0 }) !== null) return false;
+      this.releasePin();
+      this.pin();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.db.exec("ROLLBACK");
+    }
+  }
+
   // ---- stopping ------------------------------------------------------------------------------
 
   private async shutDown(closeAppDatabase: () => void): Promise<void> {
@@ -572,50 +612,52 @@ export class Replicator {
     this.events.emit("ran"); // wakes a snapshot waiting for the WAL to be shipped
     await Promise.allSettled([this.running, this.snapshotTask, this.retentionTask]);
 
-    let closed = false;
     const closeAll = () => {
       this.releasePin();
       this.pinDb?.close();
       this.snapshotDb.close();
       this.db.close();
       closeAppDatabase();
-      closed = true;
     };
     const generation = this.generation;
-    if (generation !== null) await this.flush(closeAll);
-    if (!closed) {
+    const flushed = generation !== null && (await this.flush(closeAll));
+    if (!flushed) {
       if (generation !== null) {
+        this.lastError ??= `writes were still arriving after ${formatDuration(this.config.syncTimeoutMs)} of flushing`;
         this.logger.error({ replica: this.client.description, err: this.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
       }
       closeAll();
     }
     for (const w of this.waiters.splice(0)) w.reject(new Error("replication stopped"));
-    if (generation !== null && this.generation === generation && this.lastError === null) await this.persistPosition(generation);
+    if (flushed) await this.persistPosition(generation);
   }
 
-  /** Ships everything, then closes in the same synchronous step as the read that found nothing left. */
-  private async flush(closeAll: () => void): Promise<void> {
+  /**
+   * Ships everything, then runs `closeAll` in the same synchronous step as the read that
+   * found nothing left to ship. False (and `closeAll` not run) when that did not happen
+   * within the sync timeout.
+   */
+  private async flush(closeAll: () => void): Promise<boolean> {
     const deadline = Date.now() + this.config.syncTimeoutMs;
     let closed = false;
     const close = () => {
       closeAll();
       closed = true;
     };
-    while (!closed) {
+    while (!closed && Date.now() < deadline) {
       try {
         await this.syncOnce(close);
         this.succeeded();
       } catch (err) {
         if (err instanceof WalDiscontinuityError) {
           this.lastError = err.message;
-          return;
+          return false;
         }
         this.failed(err);
-        const wait = Math.min(this.nextAttemptAt, deadline) - Date.now();
-        if (Date.now() >= deadline) return;
-        await delay(Math.max(0, wait));
+        await delay(Math.max(0, Math.min(this.nextAttemptAt, deadline) - Date.now()));
       }
     }
+    return closed;
   }
 
   /** After the app's close removed `-wal`, records where the next run continues. */

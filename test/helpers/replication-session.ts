@@ -1,0 +1,84 @@
+// One run of "the app plus its replicator" against a real SQLite file, as the server does
+// it: prepare before opening the database, start after, notify on every commit, stop with
+// the app's close.
+
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import type { ReplicationConfig } from "../../replication/config.js";
+import { parseReplicaKey } from "../../replication/layout.js";
+import type { ReplicaClient } from "../../replication/replica-client.js";
+import type { Replicator } from "../../replication/replicator.js";
+import { prepareReplicator, type ReplicatorTuning } from "../../replication/startup.js";
+import { openAppDatabase } from "./replication-db.js";
+import { testLogger } from "./test-logger.js";
+
+export const testConfig: ReplicationConfig = {
+  replicaUrl: "(a client is passed in)",
+  syncMode: "async",
+  syncIntervalMs: 40,
+  syncTimeoutMs: 5000,
+  snapshotIntervalMs: 3_600_000,
+  retentionMs: 24 * 3_600_000,
+};
+
+export interface Session {
+  readonly restored: boolean;
+  readonly app: Database.Database;
+  readonly replication: Replicator;
+  /** Runs one write statement on the app's connection and tells replication. */
+  run(sql: string, ...params: unknown[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startSession(
+  dbPath: string,
+  client: ReplicaClient,
+  options: { config?: Partial<ReplicationConfig>; tuning?: ReplicatorTuning } = {},
+): Promise<Session> {
+  const prepared = await prepareReplicator(dbPath, { ...testConfig, ...options.config }, testLogger(), client, options.tuning);
+  const app = openAppDatabase(dbPath, options.config?.syncMode === "sync" ? "FULL" : "NORMAL");
+  app.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body BLOB)");
+  const replication = prepared.start();
+  return {
+    restored: prepared.restored,
+    app,
+    replication,
+    run(sql, ...params) {
+      app.prepare(sql).run(...params);
+      replication.notifyCommit();
+    },
+    stop: () => replication.stop(() => app.close()),
+  };
+}
+
+/** The replica's objects by kind, parsed, for a directory replica. */
+export function replicaKeys(replicaDir: string): Array<NonNullable<ReturnType<typeof parseReplicaKey>> & { key: string }> {
+  const keys: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(path.join(dir, e.name), `${prefix}${e.name}/`);
+      else if (!e.name.startsWith(".")) keys.push(`${prefix}${e.name}`);
+    }
+  };
+  walk(replicaDir, "");
+  return keys.flatMap((key) => {
+    const parsed = parseReplicaKey(key);
+    return parsed ? [{ ...parsed, key }] : [];
+  });
+}
+
+/** Polls `condition` every few ms until it holds (tests' way to wait for background work). */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
