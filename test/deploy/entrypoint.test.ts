@@ -1,0 +1,177 @@
+// docker_entrypoint outside a container: an /app-like directory holding a copy of the
+// script and this build's dist/, the script run as the process (as Docker runs it), and
+// the server it becomes checked through the kernel (/proc), HTTP and the replica it wrote.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
+import { projectRoot } from "../helpers/paths.js";
+import { containerEnv, processArgv, processEnv, startEntrypoint } from "./entrypoint-process.js";
+
+/** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
+const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+interface AppDir {
+  readonly root: string;
+  readonly dir: string;
+  readonly entrypoint: string;
+  cleanup(): void;
+}
+
+/** A temp dir laid out like the image's /app: docker_entrypoint and dist/. */
+function makeAppDir(): AppDir {
+  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-entrypoint-"));
+  const dir = path.join(root, "app");
+  mkdirSync(dir);
+  const entrypoint = path.join(dir, "docker_entrypoint");
+  copyFileSync(path.join(projectRoot, "docker_entrypoint"), entrypoint);
+  chmodSync(entrypoint, 0o755);
+  symlinkSync(distRoot, path.join(dir, "dist"));
+  return { root, dir, entrypoint, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+function decodeHtml(text: string): string {
+  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, body: string) => {
+    if (body.startsWith("#x") || body.startsWith("#X")) return String.fromCodePoint(parseInt(body.slice(2), 16));
+    if (body.startsWith("#")) return String.fromCodePoint(Number(body.slice(1)));
+    return named[body] ?? entity;
+  });
+}
+
+async function put(url: string, body: string): Promise<string> {
+  const res = await fetch(`${url}/`, { method: "PUT", body });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { id: string }).id;
+}
+
+test("becomes the node process with its arguments intact, maps LogPaste's environment, stops with 0 on SIGTERM", async () => {
+  const app = makeAppDir();
+  const title = `My "quoted" <b>logs</b> & more`;
+  const args = ["-title", title, "-showdocs=false"];
+  // LogPaste's entry point skipped empty variables; a compose file passing SITE_SUBTITLE=${SITE_SUBTITLE}
+  // through unset leaves them empty. The server would reject PER_MINUTE_LIMIT="" outright.
+  const server = await startEntrypoint(app.entrypoint, args, { SITE_SUBTITLE: "", PER_MINUTE_LIMIT: "", CREATE_NEW_DB: "true" });
+  try {
+    // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
+    const argv = processArgv(server.pid);
+    assert.equal(path.basename(argv[0]!), "node");
+    assert.equal(argv[1], path.join(app.dir, "dist/server/cli.js"));
+    assert.deepEqual(argv.slice(2), args);
+
+    const env = processEnv(server.pid);
+    assert.equal(env.get("DB_PATH"), path.join(app.dir, "data/store.db"), "LogPaste's image kept the database in /app/data");
+    assert.equal(env.has("SITE_SUBTITLE"), false);
+    assert.equal(env.has("PER_MINUTE_LIMIT"), false);
+    assert.equal(env.has("DB_SYNC_INTERVAL"), false, "no replica, no sync interval");
+
+    const home = await (await fetch(`${server.url}/`)).text();
+    const shownTitle = /<title>([^<]*)<\/title>/.exec(home)?.[1];
+    assert.ok(shownTitle !== undefined, "the home page has a <title> without raw markup in it");
+    assert.equal(decodeHtml(shownTitle), title);
+    assert.ok(home.includes("A minimalist, open-source debug log upload service"), "an empty SITE_SUBTITLE leaves LogPaste's default");
+
+    const id = await put(server.url, "hello from the entry point");
+    assert.equal(await (await fetch(`${server.url}/${id}`)).text(), "hello from the entry point");
+    assert.ok(existsSync(path.join(app.dir, "data/store.db")));
+
+    assert.equal(await server.stop(), 0);
+    assert.match(server.output(), /CREATE_NEW_DB is not needed/);
+  } finally {
+    server.kill();
+    app.cleanup();
+  }
+});
+
+test("with a file replica: LogPaste's 10s sync interval by default, the last uploads flushed on SIGTERM, replica commands through `litepaste`", async () => {
+  const app = makeAppDir();
+  const replicaDir = path.join(app.root, "replica");
+  const replicaUrl = pathToFileURL(replicaDir).href;
+  const dbPath = path.join(app.root, "volume", "store.db");
+  const server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: dbPath, DB_SYNC_INTERVAL: "" });
+  try {
+    const env = processEnv(server.pid);
+    assert.equal(env.get("DB_SYNC_INTERVAL"), "10s");
+    assert.equal(env.get("DB_PATH"), dbPath);
+
+    // Two uploads in quick succession: with a 10 s interval the second cannot have been
+    // shipped before SIGTERM, so finding it in the replica shows the shutdown flush.
+    const first = await put(server.url, "first paste");
+    const second = await put(server.url, "second paste, just before the stop");
+    assert.equal(await server.stop(), 0);
+    const replicaFiles = readdirSync(replicaDir, { recursive: true, encoding: "utf8" });
+    assert.ok(replicaFiles.some((file) => /^generations\/[0-9a-f]{16}\/wal\/[0-9a-f]+_[0-9a-f]+\.wal\.lz4$/.test(file)), replicaFiles.join("\n"));
+
+    // The image links /usr/local/bin/litepaste to the entry point: it must find /app from a symlink.
+    const bin = path.join(app.root, "bin");
+    mkdirSync(bin);
+    const litepaste = path.join(bin, "litepaste");
+    symlinkSync(app.entrypoint, litepaste);
+
+    const generations = spawnSync(litepaste, ["generations", replicaUrl], { env: containerEnv({}), encoding: "utf8" });
+    assert.equal(generations.status, 0, generations.stderr);
+    const [generation] = readdirSync(path.join(replicaDir, "generations"));
+    assert.ok(generation !== undefined && generations.stdout.includes(generation), generations.stdout);
+
+    const restored = path.join(app.root, "restored.db");
+    const restore = spawnSync(litepaste, ["restore", "-o", restored, replicaUrl], { env: containerEnv({}), encoding: "utf8" });
+    assert.equal(restore.status, 0, restore.stderr);
+    const db = new Database(restored, { readonly: true });
+    try {
+      const read = db.prepare("SELECT CAST(contents AS BLOB) AS contents FROM entries WHERE id = ?");
+      const contentsOf = (id: string) => (read.get(id) as { contents: Buffer } | undefined)?.contents.toString();
+      assert.equal(contentsOf(first), "first paste");
+      assert.equal(contentsOf(second), "second paste, just before the stop");
+    } finally {
+      db.close();
+    }
+  } finally {
+    server.kill();
+    app.cleanup();
+  }
+});
+
+test("an operator's DB_SYNC_INTERVAL wins over the image's default", async () => {
+  const app = makeAppDir();
+  const replicaUrl = pathToFileURL(path.join(app.root, "replica")).href;
+  const server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: path.join(app.root, "store.db"), DB_SYNC_INTERVAL: "250ms" });
+  try {
+    assert.equal(processEnv(server.pid).get("DB_SYNC_INTERVAL"), "250ms");
+    assert.equal(await server.stop(), 0);
+  } finally {
+    server.kill();
+    app.cleanup();
+  }
+});
+
+test("refuses to serve from a data directory it cannot write, and says which and how to fix it", () => {
+  const app = makeAppDir();
+  const dataDir = path.join(app.dir, "data");
+  try {
+    // Like a host directory Docker created as root for a bind mount, seen by uid 1000.
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(app.root, 0o755);
+    let command = app.entrypoint;
+    let args: string[] = [];
+    if (process.getuid?.() === 0) {
+      // root may write anywhere: run as nobody, as the image runs as an unprivileged user.
+      command = "setpriv";
+      args = ["--reuid=65534", "--regid=65534", "--clear-groups", app.entrypoint];
+    } else {
+      chmodSync(dataDir, 0o555);
+    }
+    const run = spawnSync(command, args, { env: containerEnv({ PORT: "0" }), encoding: "utf8" });
+    assert.equal(run.status, 1, run.stderr);
+    assert.ok(run.stderr.includes(`${dataDir} is owned by uid`), run.stderr);
+    assert.match(run.stderr, /chown -R 1000:1000/);
+    assert.equal(existsSync(path.join(dataDir, "store.db")), false);
+  } finally {
+    if (existsSync(dataDir)) chmodSync(dataDir, 0o755);
+    app.cleanup();
+  }
+});
