@@ -32,7 +32,7 @@ async function restoreBothWays(client: FileReplicaClient, dir: string, name: str
 
 test("what litepaste ships restores, by Litestream's algorithm and by restoreReplica, to the primary; byte for byte after a clean stop", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
-  const s = await startSession(dbPath, client, { tuning: { checkpointThresholdPages: 12 } });
+  const s = await startSession(t, dbPath, client, { tuning: { checkpointThresholdPages: 12 } });
   for (let i = 0; i < 60; i++) {
     s.run("INSERT INTO t (body) VALUES (randomblob(?))", i % 7 === 0 ? 9000 : 200 + i);
     if (i % 9 === 0) s.run("DELETE FROM t WHERE id % 5 = ?", i % 5);
@@ -55,7 +55,7 @@ test("what litepaste ships restores, by Litestream's algorithm and by restoreRep
 
 test("a clean restart continues the same generation at the next index, with no new snapshot", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
-  const first = await startSession(dbPath, client);
+  const first = await startSession(t, dbPath, client);
   for (let i = 0; i < 10; i++) first.run("INSERT INTO t (body) VALUES (randomblob(300))");
   await first.replication.waitUntilReplicated();
   const generation = first.replication.status().generation;
@@ -64,7 +64,7 @@ test("a clean restart continues the same generation at the next index, with no n
   assert.ok(fs.existsSync(positionPathOf(dbPath)));
 
   const counting = new CountingReplicaClient(client);
-  const second = await startSession(dbPath, counting);
+  const second = await startSession(t, dbPath, counting);
   assert.equal(fs.existsSync(positionPathOf(dbPath)), false, "the record is consumed at start");
   for (let i = 0; i < 10; i++) second.run("INSERT INTO t (body) VALUES (randomblob(300))");
   await second.replication.waitUntilReplicated();
@@ -83,13 +83,13 @@ test("a clean restart continues the same generation at the next index, with no n
 
 test("a database changed while litepaste was stopped starts a new generation", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
-  const first = await startSession(dbPath, client);
+  const first = await startSession(t, dbPath, client);
   first.run("INSERT INTO t (body) VALUES ('before')");
   await first.replication.waitUntilReplicated();
   await first.stop();
   execFileSync("sqlite3", [dbPath, "INSERT INTO t (body) VALUES ('behind our back')"]);
 
-  const second = await startSession(dbPath, client);
+  const second = await startSession(t, dbPath, client);
   await second.replication.waitUntilReplicated();
   await waitFor("a new generation", () => second.replication.status().generation !== null);
   const generations = new Set(replicaKeys(replicaDir).map((k) => k.generation));
@@ -102,7 +102,7 @@ test("a database changed while litepaste was stopped starts a new generation", a
 
 test("another process checkpointing and restarting the WAL behind the replicator's back starts a new generation", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
-  const s = await startSession(dbPath, client);
+  const s = await startSession(t, dbPath, client);
   for (let i = 0; i < 5; i++) s.run("INSERT INTO t (body) VALUES (randomblob(500))");
   await s.replication.waitUntilReplicated();
   const before = s.replication.status().generation;
@@ -125,7 +125,7 @@ test("another process checkpointing and restarting the WAL behind the replicator
 test("idle: once everything is shipped, the replica sees no request at all", async (t) => {
   const { dbPath, client } = setUp(t);
   const counting = new CountingReplicaClient(client);
-  const s = await startSession(dbPath, counting);
+  const s = await startSession(t, dbPath, counting);
   for (let i = 0; i < 5; i++) s.run("INSERT INTO t (body) VALUES (randomblob(100))");
   await s.replication.waitUntilReplicated();
   await waitFor("the start-up retention pass", () => counting.counts.list >= 1);
@@ -143,7 +143,7 @@ test("idle: once everything is shipped, the replica sees no request at all", asy
 test("sync mode: concurrent writers share uploads (group commit)", async (t) => {
   const { dir, dbPath, client } = setUp(t);
   const counting = new CountingReplicaClient(client);
-  const s = await startSession(dbPath, counting, { config: { syncMode: "sync" } });
+  const s = await startSession(t, dbPath, counting, { config: { syncMode: "sync" } });
   await s.replication.waitUntilReplicated();
   const puts = counting.counts.put;
   const acks = [];
@@ -161,7 +161,7 @@ test("sync mode: concurrent writers share uploads (group commit)", async (t) => 
 
 test("point in time: by index and by timestamp, restore gives the earlier states", async (t) => {
   const { dir, dbPath, client } = setUp(t);
-  const s = await startSession(dbPath, client, { tuning: { checkpointThresholdPages: 8 } });
+  const s = await startSession(t, dbPath, client, { tuning: { checkpointThresholdPages: 8 } });
   const byIndex = new Map<number, string>();
   const byTime: Array<{ at: Date; dump: string }> = [];
   for (let i = 0; i < 40; i++) {
@@ -191,7 +191,7 @@ test("point in time: by index and by timestamp, restore gives the earlier states
 
 test("a missing database is restored before the app opens it; replication then starts a new generation", async (t) => {
   const { dbPath, replicaDir, client } = setUp(t);
-  const first = await startSession(dbPath, client);
+  const first = await startSession(t, dbPath, client);
   for (let i = 0; i < 8; i++) first.run("INSERT INTO t (body) VALUES (randomblob(2000))");
   await first.replication.waitUntilReplicated();
   const original = dumpDatabase(dbPath);
@@ -199,7 +199,7 @@ test("a missing database is restored before the app opens it; replication then s
   await first.stop();
   fs.rmSync(dbPath);
 
-  const second = await startSession(dbPath, client);
+  const second = await startSession(t, dbPath, client);
   assert.equal(second.restored, true);
   assert.equal(dumpDatabase(dbPath), original);
   second.run("INSERT INTO t (body) VALUES ('after the restore')");
@@ -211,7 +211,7 @@ test("a missing database is restored before the app opens it; replication then s
 
 test("fails closed: a missing database and a replica that cannot be read is an error, not an empty start", async (t) => {
   const { dbPath, replicaDir, client } = setUp(t);
-  const first = await startSession(dbPath, client);
+  const first = await startSession(t, dbPath, client);
   first.run("INSERT INTO t (body) VALUES ('precious')");
   await first.replication.waitUntilReplicated();
   await first.stop();
@@ -229,7 +229,7 @@ test("fails closed: a missing database and a replica that cannot be read is an e
 
 test("snapshots: by interval and when the WAL shipped outgrows the database, in the same generation", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
-  const byInterval = await startSession(dbPath, client, { config: { snapshotIntervalMs: 150 }, tuning: { checkpointThresholdPages: 10 } });
+  const byInterval = await startSession(t, dbPath, client, { config: { snapshotIntervalMs: 150 }, tuning: { checkpointThresholdPages: 10 } });
   for (let i = 0; i < 30; i++) {
     byInterval.run("INSERT INTO t (body) VALUES (randomblob(600))");
     await sleep(15);
@@ -242,7 +242,7 @@ test("snapshots: by interval and when the WAL shipped outgrows the database, in 
   assert.equal(dumpDatabase(restored.ours), dumpDatabase(dbPath));
   await byInterval.stop();
 
-  const bySize = await startSession(dbPath, client, { tuning: { minSnapshotTriggerBytes: 0 } });
+  const bySize = await startSession(t, dbPath, client, { tuning: { minSnapshotTriggerBytes: 0 } });
   const snapshots = () => replicaKeys(replicaDir).filter((k) => k.kind === "snapshot").length;
   const before = snapshots();
   for (let i = 0; i < 40 && snapshots() === before; i++) {
@@ -263,7 +263,7 @@ test("waitUntilReplicated rejects with ReplicationTimeoutError when the replica 
   // A replica "directory" that is a file: every write to it fails, for real.
   const blocked = path.join(dir, "not-a-directory");
   fs.writeFileSync(blocked, "");
-  const s = await startSession(dbPath, new FileReplicaClient(blocked), { config: { syncMode: "sync", syncTimeoutMs: 300 } });
+  const s = await startSession(t, dbPath, new FileReplicaClient(blocked), { config: { syncMode: "sync", syncTimeoutMs: 300 } });
   s.run("INSERT INTO t (body) VALUES ('stuck')");
   await assert.rejects(s.replication.waitUntilReplicated(), ReplicationTimeoutError);
   const status = s.replication.status();
@@ -275,7 +275,7 @@ test("waitUntilReplicated rejects with ReplicationTimeoutError when the replica 
 
 test("stopping at once, while the first snapshot is still in flight, closes cleanly without a position", async (t) => {
   const { dbPath, client } = setUp(t);
-  const s = await startSession(dbPath, client);
+  const s = await startSession(t, dbPath, client);
   s.run("INSERT INTO t (body) VALUES (randomblob(100000))");
   await s.stop();
   assert.equal(s.replication.status().generation, null);

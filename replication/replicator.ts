@@ -285,9 +285,7 @@ export class Replicator {
   private async runOnce(): Promise<void> {
     try {
       if (this.generation === null) await this.startGeneration();
-      const more = await this.syncOnce();
-      this.succeeded();
-      if (more) this.rerun = true;
+      if (await this.syncOnce()) this.rerun = true;
     } catch (err) {
       if (err instanceof WalDiscontinuityError) {
         this.logger.warn({ reason: err.message, replica: this.client.description }, "WAL continuity lost: starting a new generation");
@@ -375,7 +373,8 @@ export class Replicator {
     if (this.snapshotTask || this.stopping || this.generation === null || this.lastError !== null) return;
     const now = Date.now();
     if (now < this.nextSnapshotAttemptAt) return;
-    const dueByTime = now - this.lastSnapshotAt >= this.config.snapshotIntervalMs;
+    // An idle database needs no new snapshot: the last one and the WAL after it restore it.
+    const dueByTime = now - this.lastSnapshotAt >= this.config.snapshotIntervalMs && this.shippedSinceSnapshot > 0;
     const dueBySize = this.shippedSinceSnapshot > Math.max(this.databaseBytes, this.minSnapshotTriggerBytes);
     if (!dueByTime && !dueBySize) return;
     const generation = this.generation;
@@ -484,6 +483,7 @@ export class Replicator {
     }
 
     if (!segment) {
+      this.succeeded();
       this.resolveWaiters(readSeq);
       onCaughtUp?.();
       return false;
@@ -500,6 +500,7 @@ export class Replicator {
     this.held = null;
     if (next) this.nextRoundSalt1 = null; // the round went on, or the expected restart came
     this.lastSyncAt = new Date();
+    this.succeeded(); // before resolving waiters, so that they see the healthy status
     this.shippedSinceSnapshot += segment.data.length;
     this.databaseBytes = segment.pageCount * segment.pageSize;
     if (caughtUp) this.resolveWaiters(readSeq);
@@ -647,7 +648,6 @@ export class Replicator {
     while (!closed && Date.now() < deadline) {
       try {
         await this.syncOnce(close);
-        this.succeeded();
       } catch (err) {
         if (err instanceof WalDiscontinuityError) {
           this.lastError = err.message;

@@ -31,7 +31,9 @@ export interface Session {
   stop(): Promise<void>;
 }
 
+/** Starts a session; `t` stops it when the test ends, if the test did not (a failed assertion must not leave timers running). */
 export async function startSession(
+  t: { after(fn: () => Promise<void>): void },
   dbPath: string,
   client: ReplicaClient,
   options: { config?: Partial<ReplicationConfig>; tuning?: ReplicatorTuning } = {},
@@ -40,6 +42,7 @@ export async function startSession(
   const app = openAppDatabase(dbPath, options.config?.syncMode === "sync" ? "FULL" : "NORMAL");
   app.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body BLOB)");
   const replication = prepared.start();
+  t.after(() => replication.stop(() => app.close()));
   return {
     restored: prepared.restored,
     app,
