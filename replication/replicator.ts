@@ -93,6 +93,10 @@ function concatSegments(a: WalSegment, b: WalSegment): WalSegment {
   return { from: a.from, to: b.to, data: Buffer.concat([a.data, b.data]), pageSize: b.pageSize, pageCount: b.pageCount, complete: b.complete };
 }
 
+function expectRestartAfter(header: Buffer, end: number) {
+  return { header, end, salt1: (parseWalHeader(header).salt1 + 1) >>> 0 };
+}
+
 function openConnection(dbPath: string): Database.Database {
   const db = new Database(dbPath, { fileMustExist: true });
   // Short: a checkpoint that waits on a lock blocks the event loop for this long.
@@ -125,8 +129,12 @@ export class Replicator {
   private position: WalPosition;
   /** Frames read right before a full checkpoint of ours: the WAL may no longer have them. */
   private held: WalSegment | null = null;
-  /** Set by a full checkpoint of ours: the salt-1 of the round the next write starts. */
-  private nextRoundSalt1: number | null = null;
+  /**
+   * A WAL restart that loses nothing (see readWalTail's nextRoundSalt1): set when every
+   * frame of round `header` up to `end` is shipped, held or in the snapshot, and a restart
+   * is expected. It lapses when that round turns out to go on past `end`.
+   */
+  private expectedRestart: { readonly header: Buffer; readonly end: number; readonly salt1: number } | null = null;
 
   private readonly timer: NodeJS.Timeout;
   private readonly events = new EventEmitter();
@@ -320,7 +328,7 @@ export class Replicator {
     this.generation = null;
     this.newGenerationReason = reason;
     this.held = null;
-    this.nextRoundSalt1 = null;
+    this.expectedRestart = null;
     this.position = roundStart(0);
   }
 
@@ -341,7 +349,11 @@ export class Replicator {
     this.generation = generation;
     this.position = image.walHeader ? startOfRound(0, image.walHeader) : roundStart(0);
     this.held = null;
-    this.nextRoundSalt1 = null;
+    // With a pin, the round in place cannot grow unseen and then restart: frames added after
+    // the image are not backfilled while the pin holds (a pin taken with everything
+    // backfilled blocks all backfilling), and only a fully backfilled WAL restarts. So a
+    // restart before anything was shipped means the round ended where the image did.
+    this.expectedRestart = this.pinDb && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null;
     this.databaseBytes = image.pageCount * image.pageSize;
     this.lastSnapshotAt = Date.now();
     this.shippedSinceSnapshot = 0;
@@ -467,7 +479,7 @@ export class Replicator {
     let next: WalSegment | null;
     try {
       const held = this.held;
-      next = readWalTail(this.walPath, held?.to ?? this.position, { nextRoundSalt1: this.nextRoundSalt1, maxBytes: this.maxSegmentBytes });
+      next = readWalTail(this.walPath, held?.to ?? this.position, { nextRoundSalt1: this.expectedRestart?.salt1 ?? null, maxBytes: this.maxSegmentBytes });
       if (held && next && next.from.index !== held.to.index) {
         // The WAL restarted after our checkpoint: ship the old round's tail now, the new round next.
         segment = held;
@@ -498,7 +510,10 @@ export class Replicator {
     // Uploaded. From here to the end of maybeCheckpoint there is no await: see there why.
     this.position = segment.to;
     this.held = null;
-    if (next) this.nextRoundSalt1 = null; // the round went on, or the expected restart came
+    const expected = this.expectedRestart;
+    if (next && expected && (!next.to.header!.equals(expected.header) || next.to.offset > expected.end)) {
+      this.expectedRestart = null; // the expected restart came, or the round went on after all
+    }
     this.lastSyncAt = new Date();
     this.succeeded(); // before resolving waiters, so that they see the healthy status
     this.shippedSinceSnapshot += segment.data.length;
@@ -562,7 +577,7 @@ export class Replicator {
     const full = result !== undefined && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log;
     if (full && this.handOverPin(tail?.to ?? position)) {
       this.held = tail;
-      this.nextRoundSalt1 = (header.salt1 + 1) >>> 0;
+      this.expectedRestart = expectRestartAfter(position.header, (tail?.to ?? position).offset);
     }
   }
 

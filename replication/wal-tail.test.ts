@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { parseWalHeader, readWalFrames, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
-import { readWalTail, WalDiscontinuityError, type WalPosition } from "./wal-tail.js";
+import { readWalTail, startOfRound, WalDiscontinuityError, type WalPosition } from "./wal-tail.js";
 import { openAppDatabase, tempDir } from "../test/helpers/replication-db.js";
 
 const anyRound: WalPosition = { index: 7, header: null, offset: 0, checksum: [0, 0] };
@@ -101,6 +101,10 @@ test("a restart we caused (full checkpoint, salt-1 + 1) is the next index; any o
   assert.equal(next.from.index, 8);
   assert.equal(next.from.offset, 0);
   assert.equal(parseWalHeader(next.data).salt1, (salt1 + 1) >>> 0);
+
+  // Nothing shipped of the round yet (a snapshot holds all of it): the next round takes its index.
+  const untouched = startOfRound(7, shipped.to.header!);
+  assert.equal(readWalTail(walPath, untouched, { nextRoundSalt1: (salt1 + 1) >>> 0, maxBytes: Infinity })!.from.index, 7);
 
   assert.throws(() => readWalTail(walPath, shipped.to, unlimited), WalDiscontinuityError);
   assert.throws(() => readWalTail(walPath, shipped.to, { nextRoundSalt1: (salt1 + 2) >>> 0, maxBytes: Infinity }), /restarted by another connection/);

@@ -42,9 +42,11 @@ export class WalDiscontinuityError extends Error {
 
 export interface WalTailOptions {
   /**
-   * Salt-1 that the next round's header will carry, when the caller checkpointed every
-   * frame of the current round itself after shipping (or holding) all of them: a WAL
-   * restarted with that salt is the next index, not lost data. Null otherwise.
+   * Salt-1 that the next round's header will carry, when the caller knows that a restart
+   * loses nothing: it checkpointed every frame of the current round itself after shipping
+   * (or holding) all of them, or the current round is entirely in the generation's snapshot
+   * and nothing of it was shipped (offset 0: the next round then takes over its index).
+   * Null otherwise: any restart is lost continuity.
    */
   readonly nextRoundSalt1: number | null;
   /** Stop at the last commit frame within this many bytes (a single larger transaction is read whole). */
@@ -120,8 +122,7 @@ export function readWalTail(walPath: string, from: WalPosition, options: WalTail
       }
       start = from;
     } else if (options.nextRoundSalt1 !== null && header.salt1 === options.nextRoundSalt1) {
-      // Our own checkpoint emptied the previous round after every frame of it was shipped.
-      start = startOfRound(from.index + 1, headerBytes);
+      start = startOfRound(from.offset === 0 ? from.index : from.index + 1, headerBytes);
     } else {
       throw new WalDiscontinuityError(
         `${walPath} was restarted by another connection (salt-1 ${hex(parseWalHeader(from.header).salt1)} → ${hex(header.salt1)}) after ${from.offset} bytes of WAL index ${from.index} were shipped`,

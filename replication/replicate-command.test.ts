@@ -1,0 +1,107 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
+import { FileReplicaClient } from "./file-client.js";
+import { runReplicate } from "./replicate-command.js";
+import { restoreReplica } from "./restore.js";
+import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
+import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
+import { replicaKeys, waitFor } from "../test/helpers/replication-session.js";
+
+const childScript = fileURLToPath(new URL("../test/helpers/replicate-child.js", import.meta.url));
+
+function collector() {
+  let text = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString();
+      callback();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function run(args: string[]) {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runReplicate(args, { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+test("replicate: -h prints usage; bad arguments exit 2 and say what is wrong; a missing database exits 1", async (t) => {
+  const help = await run(["-h"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: litepaste replicate \[flags\] DB_PATH URL/);
+  assert.match(help.stdout, /-sync-interval DURATION/);
+
+  const none = await run([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /expected DB_PATH and URL, got 0 argument/);
+  const badDuration = await run(["-sync-interval", "soon", "db", "file:///tmp/x"]);
+  assert.equal(badDuration.code, 2);
+  assert.match(badDuration.stderr, /-sync-interval: invalid duration "soon"/);
+  const unknown = await run(["-fast", "db", "file:///tmp/x"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown flag -fast/);
+
+  const missing = path.join(tempDir(t), "nope.db");
+  const absent = await run([missing, "file:///tmp/x"]);
+  assert.equal(absent.code, 1);
+  assert.match(absent.stderr, /nope\.db does not exist/);
+});
+
+test("replicate: follows a database another process writes and checkpoints, and flushes on SIGTERM", async (t) => {
+  const dir = tempDir(t);
+  const dbPath = path.join(dir, "app.db");
+  const replicaDir = path.join(dir, "replica");
+  // The other program: SQLite's defaults, except a small autocheckpoint so that it checkpoints often.
+  const writer = new Database(dbPath);
+  t.after(() => writer.close());
+  writer.pragma("journal_mode = WAL");
+  writer.pragma("busy_timeout = 5000");
+  writer.pragma("wal_autocheckpoint = 20");
+  writer.exec("CREATE TABLE log (id INTEGER PRIMARY KEY, line BLOB)");
+  const insert = writer.prepare("INSERT INTO log (line) VALUES (randomblob(?))");
+  for (let i = 0; i < 30; i++) insert.run(1000);
+  // Everything backfilled: the replicator's first read transaction reads the file alone,
+  // which lets the next write restart the WAL at once; that must not cost a generation.
+  const [full] = writer.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number; checkpointed: number }>;
+  assert.equal(full!.log, full!.checkpointed);
+
+  const child = spawn(process.execPath, [childScript, "-sync-interval", "30ms", dbPath, pathToFileURL(replicaDir).href], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  t.after(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  await waitFor("the first snapshot", () => replicaKeys(replicaDir).some((k) => k.kind === "snapshot"));
+
+  for (let i = 0; i < 200; i++) {
+    insert.run(500 + (i % 10) * 300);
+    if (i % 20 === 0) writer.prepare("DELETE FROM log WHERE id % 7 = ?").run(i % 7);
+    if (i === 100) execFileSync("sqlite3", [dbPath, "PRAGMA wal_checkpoint(TRUNCATE)"]);
+    if (i % 10 === 0) await sleep(15);
+  }
+  const expected = dumpDatabase(dbPath);
+  child.kill("SIGTERM");
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0, log);
+  assert.match(log, /everything was replicated/);
+  // Its read transaction kept the writer's checkpoints, and the sqlite3 shell's TRUNCATE,
+  // from restarting the WAL behind its back: one generation throughout.
+  assert.equal(new Set(replicaKeys(replicaDir).map((k) => k.generation)).size, 1, log);
+
+  const client = new FileReplicaClient(replicaDir);
+  const manual = path.join(dir, "manual.db");
+  await restoreLikeLitestream(client, manual);
+  assert.equal(dumpDatabase(manual), expected);
+  const restored = path.join(dir, "restored.db");
+  await restoreReplica(client, { outputPath: restored });
+  assert.equal(dumpDatabase(restored), expected);
+});
