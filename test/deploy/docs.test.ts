@@ -60,7 +60,7 @@ function embeddedJson(guide: string, text: string): { where: string; value: unkn
     try {
       return { where, value: JSON.parse(json.replace(/\$\{?(\w+)\}?/g, "example")) as unknown };
     } catch (err) {
-      throw new Error(`${guide}: ${where} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`${guide}: ${where} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   };
   return [
