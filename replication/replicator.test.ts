@@ -230,8 +230,13 @@ test("fails closed: a missing database and a replica that cannot be read is an e
 test("snapshots: by interval and when the WAL shipped outgrows the database, in the same generation", async (t) => {
   const { dir, dbPath, replicaDir, client } = setUp(t);
   const byInterval = await startSession(t, dbPath, client, { config: { snapshotIntervalMs: 150 }, tuning: { checkpointThresholdPages: 10 } });
+  const early: Array<{ at: Date; dump: string }> = [];
   for (let i = 0; i < 30; i++) {
     byInterval.run("INSERT INTO t (body) VALUES (randomblob(600))");
+    if (i < 3) {
+      await byInterval.replication.waitUntilReplicated();
+      early.push({ at: new Date(), dump: dumpDatabase(dbPath) });
+    }
     await sleep(15);
   }
   await waitFor("two snapshots", () => replicaKeys(replicaDir).filter((k) => k.kind === "snapshot").length >= 2);
@@ -240,6 +245,12 @@ test("snapshots: by interval and when the WAL shipped outgrows the database, in 
   let restored = await restoreBothWays(client, dir, "interval");
   assert.equal(dumpDatabase(restored.manual), dumpDatabase(dbPath));
   assert.equal(dumpDatabase(restored.ours), dumpDatabase(dbPath));
+  // Later snapshots never replace an earlier one: the first moments still restore.
+  for (const [n, { at, dump }] of early.entries()) {
+    const file = path.join(dir, `early-${n}.db`);
+    await restoreReplica(client, { outputPath: file, timestamp: at });
+    assert.equal(dumpDatabase(file), dump);
+  }
   await byInterval.stop();
 
   const bySize = await startSession(t, dbPath, client, { tuning: { minSnapshotTriggerBytes: 0 } });

@@ -51,7 +51,7 @@ export interface ReplicationStatus {
 
 /** Where the replicator starts: the generation a clean stop left off, or a new one (and why). */
 export type GenerationPlan =
-  | { readonly kind: "continue"; readonly generation: string; readonly index: number; readonly lastSnapshotAt: Date }
+  | { readonly kind: "continue"; readonly generation: string; readonly index: number; readonly lastSnapshot: { readonly index: number; readonly at: Date } }
   | { readonly kind: "new"; readonly reason: string };
 
 export interface ReplicatorOptions {
@@ -154,6 +154,7 @@ export class Replicator {
   private snapshotTask: Promise<void> | null = null;
   private snapshotSource: Readable | null = null;
   private lastSnapshotAt = 0;
+  private lastSnapshotIndex = 0;
   private nextSnapshotAttemptAt = 0;
   private shippedSinceSnapshot = 0;
   private databaseBytes = 0;
@@ -190,7 +191,8 @@ export class Replicator {
     if (plan.kind === "continue") {
       this.generation = plan.generation;
       this.position = roundStart(plan.index);
-      this.lastSnapshotAt = plan.lastSnapshotAt.getTime();
+      this.lastSnapshotAt = plan.lastSnapshot.at.getTime();
+      this.lastSnapshotIndex = plan.lastSnapshot.index;
       this.databaseBytes = fstatSync(databaseDescriptor(this.dbPath)).size;
     } else {
       this.newGenerationReason = plan.reason;
@@ -315,7 +317,7 @@ export class Replicator {
   /** Logs when replication starts failing, not on every attempt; backs off exponentially. */
   private failed(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    if (this.lastError === null) {
+    if (this.lastError === null && !this.stopping) {
       this.logger.error({ err: message, replica: this.client.description }, "replication failing; writes stay in the local WAL and will be retried");
     }
     this.lastError = message;
@@ -356,6 +358,7 @@ export class Replicator {
     this.expectedRestart = this.pinDb && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null;
     this.databaseBytes = image.pageCount * image.pageSize;
     this.lastSnapshotAt = Date.now();
+    this.lastSnapshotIndex = 0;
     this.shippedSinceSnapshot = 0;
     this.nextRetentionAt = 0;
     this.logger.info({ generation, reason: this.newGenerationReason, replica: this.client.description }, "replication: new generation");
@@ -385,6 +388,9 @@ export class Replicator {
     if (this.snapshotTask || this.stopping || this.generation === null || this.lastError !== null) return;
     const now = Date.now();
     if (now < this.nextSnapshotAttemptAt) return;
+    // One snapshot per WAL index: another one at the same index would replace it (same
+    // key), and a point-in-time restore to before the replacement would lose its start.
+    if ((this.held?.to ?? this.position).index === this.lastSnapshotIndex) return;
     // An idle database needs no new snapshot: the last one and the WAL after it restore it.
     const dueByTime = now - this.lastSnapshotAt >= this.config.snapshotIntervalMs && this.shippedSinceSnapshot > 0;
     const dueBySize = this.shippedSinceSnapshot > Math.max(this.databaseBytes, this.minSnapshotTriggerBytes);
@@ -418,10 +424,11 @@ export class Replicator {
       const known = this.held?.to ?? this.position;
       if (known.header && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;
-      if (!(await this.shippedThrough(generation, index, image))) return false;
+      if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
       const before = this.shippedSinceSnapshot;
       await this.uploadImage(generation, index, image);
       this.lastSnapshotAt = Date.now();
+      this.lastSnapshotIndex = index;
       this.shippedSinceSnapshot -= before;
       return true;
     } finally {
@@ -490,7 +497,7 @@ export class Replicator {
         caughtUp = next?.complete ?? true;
       }
     } catch (err) {
-      this.unshippedSince = unshippedSince;
+      this.stillUnshipped(unshippedSince);
       throw err;
     }
 
@@ -503,7 +510,7 @@ export class Replicator {
     try {
       await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), lz4FrameEncode(segment.data));
     } catch (err) {
-      this.unshippedSince = Math.min(unshippedSince ?? Date.now(), this.unshippedSince ?? Date.now());
+      this.stillUnshipped(unshippedSince);
       throw err;
     }
 
@@ -519,9 +526,14 @@ export class Replicator {
     this.shippedSinceSnapshot += segment.data.length;
     this.databaseBytes = segment.pageCount * segment.pageSize;
     if (caughtUp) this.resolveWaiters(readSeq);
-    else this.unshippedSince = Math.min(unshippedSince ?? Date.now(), this.unshippedSince ?? Date.now());
+    else this.stillUnshipped(unshippedSince);
     this.maybeCheckpoint();
     return !caughtUp;
+  }
+
+  /** A sync covered commits from `since` on but did not ship them all: they still count for the lag. */
+  private stillUnshipped(since: number | null): void {
+    this.unshippedSince = Math.min(since ?? Date.now(), this.unshippedSince ?? Date.now());
   }
 
   private resolveWaiters(readSeq: number): void {

@@ -51,34 +51,34 @@ export async function decideStartup(dbPath: string, client: ReplicaClient, logge
   const reason = await whyNotContinue(dbPath, position, client);
   if (typeof reason === "string") return { restored: false, plan: { kind: "new", reason } };
   logger.info({ generation: position.generation, index: position.index }, "continuing the replica's generation after a clean stop");
-  return { restored: false, plan: { kind: "continue", generation: position.generation, index: position.index, lastSnapshotAt: reason.lastSnapshotAt } };
+  return { restored: false, plan: { kind: "continue", generation: position.generation, index: position.index, lastSnapshot: reason.lastSnapshot } };
 }
 
-/** A reason to start a new generation, or when the record holds, the generation's last snapshot time. */
-async function whyNotContinue(dbPath: string, position: PersistedPosition, client: ReplicaClient): Promise<string | { lastSnapshotAt: Date }> {
+/** A reason to start a new generation, or when the record holds, the generation's newest snapshot. */
+async function whyNotContinue(dbPath: string, position: PersistedPosition, client: ReplicaClient): Promise<string | { lastSnapshot: { index: number; at: Date } }> {
   const wal = statSync(walPathOf(dbPath), { throwIfNoEntry: false });
   if (wal && wal.size > 0) return "the WAL is not empty: the last run did not stop cleanly";
   const now = await fingerprintDatabase(dbPath);
   if (now.size !== position.database.size || now.sha256 !== position.database.sha256) {
     return "the database changed since the last clean stop";
   }
-  let lastSnapshotAt = -Infinity;
+  let lastSnapshot: { index: number; at: Date } | null = null;
   let highestIndex = -1;
   try {
     for await (const object of client.list(generationPrefix(position.generation))) {
       const key = parseReplicaKey(object.key);
       if (!key) continue;
       highestIndex = Math.max(highestIndex, key.index);
-      if (key.kind === "snapshot") lastSnapshotAt = Math.max(lastSnapshotAt, object.lastModified.getTime());
+      if (key.kind === "snapshot" && (!lastSnapshot || key.index > lastSnapshot.index)) lastSnapshot = { index: key.index, at: object.lastModified };
     }
   } catch (err) {
     return `cannot check generation ${position.generation} in ${client.description}: ${(err as Error).message}`;
   }
-  if (lastSnapshotAt === -Infinity) return `generation ${position.generation} has no snapshot in ${client.description}`;
+  if (!lastSnapshot) return `generation ${position.generation} has no snapshot in ${client.description}`;
   if (highestIndex >= position.index) {
     return `generation ${position.generation} in ${client.description} went on past this database (WAL index ${highestIndex})`;
   }
-  return { lastSnapshotAt: new Date(lastSnapshotAt) };
+  return { lastSnapshot };
 }
 
 export type ReplicatorTuning = Omit<ReplicatorOptions, "dbPath" | "client" | "config" | "logger" | "plan">;
