@@ -293,3 +293,16 @@ test("stopping at once, while the first snapshot is still in flight, closes clea
   assert.equal(fs.existsSync(positionPathOf(dbPath)), false);
   assert.equal(fs.existsSync(`${dbPath}-wal`), false, "the app's close was the last one: it removed -wal");
 });
+
+test("an empty database file (say, from touch) is restored over, never replicated over the replica's data", async (t) => {
+  const { dbPath, client } = setUp(t);
+  const first = await startSession(t, dbPath, client);
+  first.run("INSERT INTO t (body) VALUES ('keep me')");
+  await first.replication.waitUntilReplicated();
+  await first.stop();
+  fs.writeFileSync(dbPath, "");
+
+  const prepared = await prepareReplicator(dbPath, testConfig, testLogger(), client);
+  assert.equal(prepared.restored, true);
+  assert.match(dumpDatabase(dbPath), /keep me/);
+});

@@ -25,14 +25,17 @@ export interface StartupDecision {
  * still matches both the database and the replica, else plan a new generation.
  */
 export async function decideStartup(dbPath: string, client: ReplicaClient, logger: Logger): Promise<StartupDecision> {
-  if (!existsSync(dbPath)) {
-    const walPath = walPathOf(dbPath);
-    if (existsSync(walPath)) {
+  const walPath = walPathOf(dbPath);
+  const walBytes = statSync(walPath, { throwIfNoEntry: false })?.size ?? 0;
+  const dbBytes = statSync(dbPath, { throwIfNoEntry: false })?.size;
+  // An empty file (say, from `touch`) holds no database: replicating it would shadow the replica.
+  if (dbBytes === undefined || (dbBytes === 0 && walBytes === 0)) {
+    if (dbBytes === undefined && existsSync(walPath)) {
       throw new Error(`${dbPath} does not exist but ${walPath} does: a WAL without its database would be replayed over the restored one; move it away and start again`);
     }
     removePosition(dbPath);
     try {
-      const result = await restoreReplica(client, { outputPath: dbPath });
+      const result = await restoreReplica(client, { outputPath: dbPath, overwrite: dbBytes !== undefined });
       logger.info({ db: dbPath, replica: client.description, generation: result.generation, index: result.index }, "restored the database from the replica");
       // The restored state is the replica's, but nothing proves the round it ended in was
       // complete: the simple, safe choice is a new generation.
