@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { projectRoot } from "../helpers/paths.js";
-import { containerEnv, processArgv, processEnv, startEntrypoint } from "./entrypoint-process.js";
+import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -56,8 +56,9 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
   const args = ["-title", title, "-showdocs=false"];
   // LogPaste's entry point skipped empty variables; a compose file passing SITE_SUBTITLE=${SITE_SUBTITLE}
   // through unset leaves them empty. The server would reject PER_MINUTE_LIMIT="" outright.
-  const server = await startEntrypoint(app.entrypoint, args, { SITE_SUBTITLE: "", PER_MINUTE_LIMIT: "", CREATE_NEW_DB: "true" });
+  let server: RunningEntrypoint | undefined;
   try {
+    server = await startEntrypoint(app.entrypoint, args, { SITE_SUBTITLE: "", PER_MINUTE_LIMIT: "", CREATE_NEW_DB: "true" });
     // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
     const argv = processArgv(server.pid);
     assert.equal(path.basename(argv[0]!), "node");
@@ -83,7 +84,7 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
     assert.equal(await server.stop(), 0);
     assert.match(server.output(), /CREATE_NEW_DB is not needed/);
   } finally {
-    server.kill();
+    server?.kill();
     app.cleanup();
   }
 });
@@ -93,8 +94,9 @@ test("with a file replica: LogPaste's 10s sync interval by default, the last upl
   const replicaDir = path.join(app.root, "replica");
   const replicaUrl = pathToFileURL(replicaDir).href;
   const dbPath = path.join(app.root, "volume", "store.db");
-  const server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: dbPath, DB_SYNC_INTERVAL: "" });
+  let server: RunningEntrypoint | undefined;
   try {
+    server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: dbPath, DB_SYNC_INTERVAL: "" });
     const env = processEnv(server.pid);
     assert.equal(env.get("DB_SYNC_INTERVAL"), "10s");
     assert.equal(env.get("DB_PATH"), dbPath);
@@ -131,7 +133,7 @@ test("with a file replica: LogPaste's 10s sync interval by default, the last upl
       db.close();
     }
   } finally {
-    server.kill();
+    server?.kill();
     app.cleanup();
   }
 });
@@ -139,12 +141,13 @@ test("with a file replica: LogPaste's 10s sync interval by default, the last upl
 test("an operator's DB_SYNC_INTERVAL wins over the image's default", async () => {
   const app = makeAppDir();
   const replicaUrl = pathToFileURL(path.join(app.root, "replica")).href;
-  const server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: path.join(app.root, "store.db"), DB_SYNC_INTERVAL: "250ms" });
+  let server: RunningEntrypoint | undefined;
   try {
+    server = await startEntrypoint(app.entrypoint, [], { DB_REPLICA_URL: replicaUrl, DB_PATH: path.join(app.root, "store.db"), DB_SYNC_INTERVAL: "250ms" });
     assert.equal(processEnv(server.pid).get("DB_SYNC_INTERVAL"), "250ms");
     assert.equal(await server.stop(), 0);
   } finally {
-    server.kill();
+    server?.kill();
     app.cleanup();
   }
 });
