@@ -29,6 +29,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     logger,
     waitUntilReplicated: replication && syncMode ? () => replication.waitUntilReplicated() : undefined,
+    replicationStatus: replication ? () => ({ ...replication.status() }) : undefined,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info(
