@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { databaseDescriptor, fingerprintDatabase } from "./database-file.js";
 import { formatDuration } from "./duration.js";
-import { newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
+import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
 import { createLz4FrameEncoder, lz4FrameEncode } from "./lz4.js";
 import { writePosition } from "./position.js";
 import type { ReplicaClient } from "./replica-client.js";
@@ -152,7 +152,8 @@ export class Replicator {
   private lastSyncAt: Date | null = null;
 
   private snapshotTask: Promise<void> | null = null;
-  private snapshotSource: Readable | null = null;
+  /** The pages of a periodic snapshot being uploaded: stop() aborts it (a generation's first snapshot, it lets finish). */
+  private periodicSnapshotSource: Readable | null = null;
   private lastSnapshotAt = 0;
   private lastSnapshotIndex = 0;
   private nextSnapshotAttemptAt = 0;
@@ -336,15 +337,31 @@ export class Replicator {
 
   // ---- generations and snapshots -----------------------------------------------------------
 
-  /** A new generation: its snapshot first, so that a restore never finds segments without one. */
+  /**
+   * A new generation: its snapshot first, so that a restore never finds segments without
+   * one. Restore (ours and Litestream's) takes the generation whose newest object is the
+   * newest, and S3 keeps whole seconds: a snapshot in the same second as another
+   * generation's newest object would tie with it, and the restore could pick the old one.
+   * So the snapshot goes up in a later second than every object there, checked by reading
+   * back its timestamp (one LIST of the replica and one of the generation: generations start
+   * rarely), and uploaded again a second later if the store's clock still says otherwise.
+   */
   private async startGeneration(): Promise<void> {
     const generation = newGenerationId();
+    let mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
     this.pin();
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
     try {
       // Index 0 is the WAL round in place now, from its start; the image holds part of it
       // at most, and restore replays the whole round on top (whole pages, in order).
-      await this.uploadImage(generation, 0, image);
+      for (let attempt = 1; ; attempt++) {
+        if (mustFollow !== null) await delay(Math.max(0, (Math.floor(mustFollow / 1000) + 1) * 1000 - Date.now()));
+        await this.uploadImage(generation, 0, image, false);
+        if (mustFollow === null || attempt === 3) break;
+        const uploadedAt = await this.newestObjectTime(generationPrefix(generation));
+        if (uploadedAt === null || Math.floor(uploadedAt / 1000) > Math.floor(mustFollow / 1000)) break;
+        mustFollow = uploadedAt;
+      }
     } finally {
       image.release();
     }
@@ -365,7 +382,14 @@ export class Replicator {
     this.newGenerationReason = null;
   }
 
-  private async uploadImage(generation: string, index: number, image: DatabaseImage): Promise<void> {
+  /** The newest lastModified under `prefix`, in ms; null when there is nothing. */
+  private async newestObjectTime(prefix: string): Promise<number | null> {
+    let newest: number | null = null;
+    for await (const object of this.client.list(prefix)) newest = Math.max(newest ?? 0, object.lastModified.getTime());
+    return newest;
+  }
+
+  private async uploadImage(generation: string, index: number, image: DatabaseImage, abortOnStop: boolean): Promise<void> {
     const source = image.pages();
     const body = createLz4FrameEncoder();
     // pipeline() handles both streams' errors; a failure ends up in putStream's rejection.
@@ -373,11 +397,11 @@ export class Replicator {
       () => null,
       (err: unknown) => err,
     );
-    this.snapshotSource = source;
+    if (abortOnStop) this.periodicSnapshotSource = source;
     try {
       await this.client.putStream(snapshotKey(generation, index), body);
     } finally {
-      this.snapshotSource = null;
+      if (abortOnStop) this.periodicSnapshotSource = null;
       source.destroy();
     }
     const pipeError = await piped;
@@ -426,7 +450,7 @@ export class Replicator {
       const index = known.index;
       if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
       const before = this.shippedSinceSnapshot;
-      await this.uploadImage(generation, index, image);
+      await this.uploadImage(generation, index, image, true);
       this.lastSnapshotAt = Date.now();
       this.lastSnapshotIndex = index;
       this.shippedSinceSnapshot -= before;
@@ -636,7 +660,9 @@ export class Replicator {
   private async shutDown(closeAppDatabase: () => void): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    this.snapshotSource?.destroy(new Error("replication is stopping"));
+    // A periodic snapshot can wait for the next run; a new generation's first one cannot:
+    // without it nothing of this run reaches the replica, so it is left to finish.
+    this.periodicSnapshotSource?.destroy(new Error("replication is stopping"));
     this.events.emit("ran"); // wakes a snapshot waiting for the WAL to be shipped
     await Promise.allSettled([this.running, this.snapshotTask, this.retentionTask]);
 
