@@ -46,6 +46,7 @@ export interface ReplicationStatus {
   lagSeconds: number;
   lastSyncAt: Date | null;
   lastError: string | null;
+  /** False from a failed upload (segment or snapshot) until the next one succeeds. */
   healthy: boolean;
 }
 
@@ -243,7 +244,8 @@ export class Replicator {
       lagSeconds: this.unshippedSince === null ? 0 : (Date.now() - this.unshippedSince) / 1000,
       lastSyncAt: this.lastSyncAt,
       lastError: this.lastError,
-      healthy: this.generation !== null && this.lastError === null,
+      // Starting a generation (generation still null) is not a failure; failing to is.
+      healthy: this.lastError === null,
     };
   }
 
