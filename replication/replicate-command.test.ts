@@ -14,7 +14,8 @@ import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
 import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
 import { replicaKeys, waitFor } from "../test/helpers/replication-session.js";
 
-const childScript = fileURLToPath(new URL("../test/helpers/replicate-child.js", import.meta.url));
+/** The `litepaste` command, as built next to this file. */
+const litepaste = fileURLToPath(new URL("../server/cli.js", import.meta.url));
 
 function collector() {
   let text = "";
@@ -56,7 +57,7 @@ test("replicate: -h prints usage; bad arguments exit 2 and say what is wrong; a 
   assert.match(absent.stderr, /nope\.db does not exist/);
 });
 
-test("replicate: follows a database another process writes and checkpoints, and flushes on SIGTERM", async (t) => {
+test("litepaste replicate: follows a database another process writes and checkpoints, and flushes on SIGTERM", async (t) => {
   const dir = tempDir(t);
   const dbPath = path.join(dir, "app.db");
   const replicaDir = path.join(dir, "replica");
@@ -74,7 +75,7 @@ test("replicate: follows a database another process writes and checkpoints, and 
   const [full] = writer.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number; checkpointed: number }>;
   assert.equal(full!.log, full!.checkpointed);
 
-  const child = spawn(process.execPath, [childScript, "-sync-interval", "30ms", dbPath, pathToFileURL(replicaDir).href], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [litepaste, "replicate", "-sync-interval", "30ms", dbPath, pathToFileURL(replicaDir).href], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
   t.after(() => {

@@ -18,9 +18,10 @@ import { findLatestGeneration, restoreReplica } from "./restore.js";
 import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
 import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
 import { replicaKeys, startSession } from "../test/helpers/replication-session.js";
-import { contentHash, randomWrite, seededRandom, workloadReplication } from "../test/helpers/workload.js";
+import { contentHash, randomWrite, runWorkloadChild, seededRandom, workloadReplication, type WorkloadChildArgs } from "../test/helpers/workload.js";
 
-const childScript = fileURLToPath(new URL("../test/helpers/replication-workload-child.js", import.meta.url));
+/** This file runs as the child process too, with its arguments in this variable. */
+const CHILD_ENV = "LITEPASTE_WORKLOAD_CHILD";
 
 function hashOf(file: string): string {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -33,7 +34,13 @@ function hashOf(file: string): string {
 
 /** Runs the workload in a child and kills it (SIGKILL) after `killAfter` commits; returns what it printed. */
 async function crashingRun(dbPath: string, replicaDir: string, seed: number, killAfter: number) {
-  const child = spawn(process.execPath, [childScript, dbPath, replicaDir, String(seed), "200"], { stdio: ["ignore", "pipe", "inherit"] });
+  const args: WorkloadChildArgs = { dbPath, replicaDir, seed, writes: 200 };
+  // Without the test runner's variable, the child is a plain program and not a test process.
+  const { NODE_TEST_CONTEXT: _runner, ...env } = process.env;
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+    env: { ...env, [CHILD_ENV]: JSON.stringify(args) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const states: string[] = [];
   let lastAcked = -1;
   let killed = false;
@@ -52,6 +59,9 @@ async function crashingRun(dbPath: string, replicaDir: string, seed: number, kil
   assert.equal(signal, "SIGKILL", "the child was killed mid-run");
   return { states, lastAcked };
 }
+
+const childArgs = process.env[CHILD_ENV];
+if (childArgs !== undefined) await runWorkloadChild(JSON.parse(childArgs) as WorkloadChildArgs);
 
 test("randomized workload with clean restarts and kill -9: restores are states the primary committed", async (t) => {
   const seed = Number(process.env.WORKLOAD_SEED ?? 20261121);

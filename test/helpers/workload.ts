@@ -3,7 +3,14 @@
 // page-count shrinks.
 
 import { createHash } from "node:crypto";
+import { writeSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type Database from "better-sqlite3";
+import { FileReplicaClient } from "../../replication/file-client.js";
+import { prepareReplicator } from "../../replication/startup.js";
+import { openAppDatabase } from "./replication-db.js";
+import { testConfig } from "./replication-session.js";
+import { testLogger } from "./test-logger.js";
 
 /** mulberry32: a small seeded PRNG, returns floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -76,3 +83,40 @@ export const workloadReplication = {
   config: { syncIntervalMs: 20, snapshotIntervalMs: 250 },
   tuning: { checkpointThresholdPages: 24, minSnapshotTriggerBytes: 0, maxSegmentBytes: 64 * 1024 },
 } as const;
+
+export interface WorkloadChildArgs {
+  readonly dbPath: string;
+  readonly replicaDir: string;
+  readonly seed: number;
+  readonly writes: number;
+}
+
+/**
+ * The app plus its replicator running the workload, in a process a test can kill -9 at
+ * any moment. Prints (synchronously, so that a line is out before anything else happens)
+ * "commit <content hash>" after every write and "acked" each time the replica confirmed
+ * every write so far; exits when done.
+ */
+export async function runWorkloadChild({ dbPath, replicaDir, seed, writes }: WorkloadChildArgs): Promise<never> {
+  const say = (line: string) => writeSync(1, `${line}\n`);
+  const prepared = await prepareReplicator(dbPath, { ...testConfig, ...workloadReplication.config }, testLogger(), new FileReplicaClient(replicaDir), workloadReplication.tuning);
+  const app = openAppDatabase(dbPath);
+  app.exec(WORKLOAD_SCHEMA);
+  const replication = prepared.start();
+  const random = seededRandom(seed);
+  say(`commit ${contentHash(app)}`);
+  for (let i = 0; i < writes; i++) {
+    randomWrite(app, random);
+    replication.notifyCommit();
+    say(`commit ${contentHash(app)}`);
+    if (random() < 0.3) {
+      await replication.waitUntilReplicated();
+      say("acked");
+    } else {
+      await sleep(Math.floor(random() * 8));
+    }
+  }
+  await replication.stop(() => app.close());
+  say("stopped");
+  process.exit(0);
+}
