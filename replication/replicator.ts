@@ -94,6 +94,11 @@ function concatSegments(a: WalSegment, b: WalSegment): WalSegment {
   return { from: a.from, to: b.to, data: Buffer.concat([a.data, b.data]), pageSize: b.pageSize, pageCount: b.pageCount, complete: b.complete };
 }
 
+/** The start of the whole second after `ms`. */
+function nextSecond(ms: number): number {
+  return (Math.floor(ms / 1000) + 1) * 1000;
+}
+
 function expectRestartAfter(header: Buffer, end: number) {
   return { header, end, salt1: (parseWalHeader(header).salt1 + 1) >>> 0 };
 }
@@ -350,19 +355,22 @@ export class Replicator {
    */
   private async startGeneration(): Promise<void> {
     const generation = newGenerationId();
-    let mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
+    const mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
     this.pin();
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
     try {
       // Index 0 is the WAL round in place now, from its start; the image holds part of it
       // at most, and restore replays the whole round on top (whole pages, in order).
+      // First by our clock; after a tie, by the store's: the time its clock needs to reach
+      // its next second. The margin covers clocks that lag a little (file mtimes do).
+      let wait = mustFollow === null ? 0 : nextSecond(mustFollow) - Date.now();
       for (let attempt = 1; ; attempt++) {
-        if (mustFollow !== null) await delay(Math.max(0, (Math.floor(mustFollow / 1000) + 1) * 1000 - Date.now()));
+        if (wait > 0) await delay(wait + 50);
         await this.uploadImage(generation, 0, image, false);
         if (mustFollow === null || attempt === 3) break;
         const uploadedAt = await this.newestObjectTime(generationPrefix(generation));
-        if (uploadedAt === null || Math.floor(uploadedAt / 1000) > Math.floor(mustFollow / 1000)) break;
-        mustFollow = uploadedAt;
+        if (uploadedAt === null || uploadedAt >= nextSecond(mustFollow)) break;
+        wait = nextSecond(uploadedAt) - uploadedAt;
       }
     } finally {
       image.release();
