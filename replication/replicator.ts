@@ -11,29 +11,23 @@
 import { EventEmitter, once } from "node:events";
 import { fstatSync, statSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
+import { CommitWaiters } from "./commit-waiters.js";
 import { databaseDescriptor, fingerprintDatabase } from "./database-file.js";
 import { formatDuration } from "./duration.js";
 import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
-import { createLz4FrameEncoder, lz4FrameEncode } from "./lz4.js";
+import { lz4FrameEncode } from "./lz4.js";
 import { writePosition } from "./position.js";
 import type { ReplicaClient } from "./replica-client.js";
 import { enforceRetention } from "./retention.js";
-import { captureDatabaseImage, type DatabaseImage } from "./snapshot.js";
+import { captureDatabaseImage, uploadDatabaseImage, type DatabaseImage } from "./snapshot.js";
 import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
+import { WalPin } from "./wal-pin.js";
 import { readWalTail, startOfRound, WalDiscontinuityError, walPathOf, type WalPosition, type WalSegment } from "./wal-tail.js";
 
-/** waitUntilReplicated gave up: the write is committed locally but the replica does not confirm it yet. */
-export class ReplicationTimeoutError extends Error {
-  override name = "ReplicationTimeoutError";
-  constructor(readonly timeoutMs: number) {
-    super(`the replica did not confirm the write within ${formatDuration(timeoutMs)}`);
-  }
-}
+export { ReplicationTimeoutError } from "./commit-waiters.js";
 
 export interface ReplicationStatus {
   mode: "async" | "sync";
@@ -75,13 +69,6 @@ export interface ReplicatorOptions {
   readonly retentionCheckIntervalMs?: number;
   /** Upper bound of the retry back-off after failed uploads. */
   readonly maxRetryDelayMs?: number;
-}
-
-interface Waiter {
-  /** Satisfied by a sync whose read of `-wal` is numbered this or higher and shipped all it read. */
-  readonly minReadSeq: number;
-  resolve(): void;
-  reject(err: Error): void;
 }
 
 const NO_POSITION_CHECKSUM: readonly [number, number] = [0, 0];
@@ -126,8 +113,8 @@ export class Replicator {
   private readonly db: Database.Database;
   /** Holds the read transaction of a snapshot being taken. */
   private readonly snapshotDb: Database.Database;
-  /** Holds the long-lived read transaction when `pinWal` is on. */
-  private readonly pinDb: Database.Database | null;
+  /** The long-lived read transaction, when `pinWal` is on. */
+  private readonly pin: WalPin | null;
 
   /** The generation the replica holds a snapshot of; null until one is uploaded. */
   private generation: string | null = null;
@@ -148,8 +135,7 @@ export class Replicator {
   private rerun = false;
   private dirty = true;
   private walSignature = "";
-  private readSeq = 0;
-  private waiters: Waiter[] = [];
+  private readonly waiters: CommitWaiters;
   private unshippedSince: number | null = null;
 
   private failures = 0;
@@ -158,8 +144,8 @@ export class Replicator {
   private lastSyncAt: Date | null = null;
 
   private snapshotTask: Promise<void> | null = null;
-  /** The pages of a periodic snapshot being uploaded: stop() aborts it (a generation's first snapshot, it lets finish). */
-  private periodicSnapshotSource: Readable | null = null;
+  /** Aborts a periodic snapshot's upload at stop (a generation's first snapshot is left to finish). */
+  private readonly snapshotAbort = new AbortController();
   private lastSnapshotAt = 0;
   private lastSnapshotIndex = 0;
   private nextSnapshotAttemptAt = 0;
@@ -191,8 +177,9 @@ export class Replicator {
       throw new Error(`${this.dbPath} is in journal_mode=${String(journalMode)}; replication needs WAL mode`);
     }
     this.snapshotDb = openConnection(this.dbPath);
-    this.pinDb = options.pinWal ? openConnection(this.dbPath) : null;
-    this.pin();
+    this.pin = options.pinWal ? new WalPin(openConnection(this.dbPath), this.dbPath) : null;
+    this.pin?.hold();
+    this.waiters = new CommitWaiters(this.config.syncTimeoutMs);
 
     const { plan } = options;
     if (plan.kind === "continue") {
@@ -216,27 +203,10 @@ export class Replicator {
 
   waitUntilReplicated(): Promise<void> {
     if (this.stopping) return Promise.reject(new Error("replication is stopping"));
-    return new Promise<void>((resolve, reject) => {
-      const timeoutMs = this.config.syncTimeoutMs;
-      const waiter: Waiter = {
-        minReadSeq: this.readSeq + 1,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new ReplicationTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-      this.dirty = true;
-      this.kick();
-    });
+    const shipped = this.waiters.wait();
+    this.dirty = true;
+    this.kick();
+    return shipped;
   }
 
   status(): ReplicationStatus {
@@ -270,7 +240,7 @@ export class Replicator {
       this.walSignature = signature;
       this.notifyCommit();
     }
-    if (this.dirty || this.held || this.generation === null || this.waiters.length > 0) this.kick();
+    if (this.dirty || this.held || this.generation === null || this.waiters.waiting) this.kick();
     this.maybeStartSnapshot();
     this.maybeStartRetention();
   }
@@ -356,7 +326,7 @@ export class Replicator {
   private async startGeneration(): Promise<void> {
     const generation = newGenerationId();
     const mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
-    this.pin();
+    this.pin?.hold();
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
     try {
       // Index 0 is the WAL round in place now, from its start; the image holds part of it
@@ -366,7 +336,7 @@ export class Replicator {
       let wait = mustFollow === null ? 0 : nextSecond(mustFollow) - Date.now();
       for (let attempt = 1; ; attempt++) {
         if (wait > 0) await delay(wait + 50);
-        await this.uploadImage(generation, 0, image, false);
+        await uploadDatabaseImage(this.client, snapshotKey(generation, 0), image);
         if (mustFollow === null || attempt === 3) break;
         const uploadedAt = await this.newestObjectTime(generationPrefix(generation));
         if (uploadedAt === null || uploadedAt >= nextSecond(mustFollow)) break;
@@ -382,7 +352,7 @@ export class Replicator {
     // the image are not backfilled while the pin holds (a pin taken with everything
     // backfilled blocks all backfilling), and only a fully backfilled WAL restarts. So a
     // restart before anything was shipped means the round ended where the image did.
-    this.expectedRestart = this.pinDb && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null;
+    this.expectedRestart = this.pin && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null;
     this.databaseBytes = image.pageCount * image.pageSize;
     this.lastSnapshotAt = Date.now();
     this.lastSnapshotIndex = 0;
@@ -397,25 +367,6 @@ export class Replicator {
     let newest: number | null = null;
     for await (const object of this.client.list(prefix)) newest = Math.max(newest ?? 0, object.lastModified.getTime());
     return newest;
-  }
-
-  private async uploadImage(generation: string, index: number, image: DatabaseImage, abortOnStop: boolean): Promise<void> {
-    const source = image.pages();
-    const body = createLz4FrameEncoder();
-    // pipeline() handles both streams' errors; a failure ends up in putStream's rejection.
-    const piped = pipeline(source, body).then(
-      () => null,
-      (err: unknown) => err,
-    );
-    if (abortOnStop) this.periodicSnapshotSource = source;
-    try {
-      await this.client.putStream(snapshotKey(generation, index), body);
-    } finally {
-      if (abortOnStop) this.periodicSnapshotSource = null;
-      source.destroy();
-    }
-    const pipeError = await piped;
-    if (pipeError) throw pipeError;
   }
 
   private maybeStartSnapshot(): void {
@@ -460,7 +411,7 @@ export class Replicator {
       const index = known.index;
       if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
       const before = this.shippedSinceSnapshot;
-      await this.uploadImage(generation, index, image, true);
+      await uploadDatabaseImage(this.client, snapshotKey(generation, index), image, this.snapshotAbort.signal);
       this.lastSnapshotAt = Date.now();
       this.lastSnapshotIndex = index;
       this.shippedSinceSnapshot -= before;
@@ -510,7 +461,7 @@ export class Replicator {
    */
   private async syncOnce(onCaughtUp?: () => void): Promise<boolean> {
     const generation = this.generation!;
-    const readSeq = ++this.readSeq;
+    const readSeq = this.waiters.nextRead();
     this.dirty = false;
     const unshippedSince = this.unshippedSince;
     this.unshippedSince = null;
@@ -537,7 +488,7 @@ export class Replicator {
 
     if (!segment) {
       this.succeeded();
-      this.resolveWaiters(readSeq);
+      this.waiters.shipped(readSeq);
       onCaughtUp?.();
       return false;
     }
@@ -559,7 +510,7 @@ export class Replicator {
     this.succeeded(); // before resolving waiters, so that they see the healthy status
     this.shippedSinceSnapshot += segment.data.length;
     this.databaseBytes = segment.pageCount * segment.pageSize;
-    if (caughtUp) this.resolveWaiters(readSeq);
+    if (caughtUp) this.waiters.shipped(readSeq);
     else this.stillUnshipped(unshippedSince);
     this.maybeCheckpoint();
     return !caughtUp;
@@ -568,12 +519,6 @@ export class Replicator {
   /** A sync covered commits from `since` on but did not ship them all: they still count for the lag. */
   private stillUnshipped(since: number | null): void {
     this.unshippedSince = Math.min(since ?? Date.now(), this.unshippedSince ?? Date.now());
-  }
-
-  private resolveWaiters(readSeq: number): void {
-    const [done, waiting] = [this.waiters.filter((w) => w.minReadSeq <= readSeq), this.waiters.filter((w) => w.minReadSeq > readSeq)];
-    this.waiters = waiting;
-    for (const w of done) w.resolve();
   }
 
   /**
@@ -596,7 +541,7 @@ export class Replicator {
    * then the frames are read, so the checkpoint cannot backfill anything we have not read
    * and nobody can restart the WAL while it runs. After a full checkpoint the pin must be
    * renewed for the restart to be possible at all; that is done under the write lock for
-   * an instant, so that no commit lands between the old pin and the new one (see handOverPin).
+   * an instant, so that no commit lands between the old pin and the new one (see WalPin).
    */
   private maybeCheckpoint(): void {
     const { position } = this;
@@ -604,8 +549,7 @@ export class Replicator {
     const header = parseWalHeader(position.header);
     const frameSize = walFrameSize(header.pageSize);
     if ((position.offset - WAL_HEADER_SIZE) / frameSize < this.checkpointThresholdPages) return;
-    this.releasePin();
-    this.pin();
+    this.pin?.renew();
     let tail: WalSegment | null;
     try {
       tail = readWalTail(this.walPath, position, { nextRoundSalt1: null, maxBytes: this.maxSegmentBytes });
@@ -621,47 +565,9 @@ export class Replicator {
       this.logger.debug({ err: (err as Error).message }, "replication: checkpoint skipped");
     }
     const full = result !== undefined && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log;
-    if (full && this.handOverPin(tail?.to ?? position)) {
+    if (full && (this.pin?.renewAfterCheckpoint(this.db, tail?.to ?? position) ?? true)) {
       this.held = tail;
       this.expectedRestart = expectRestartAfter(position.header, (tail?.to ?? position).offset);
-    }
-  }
-
-  private pin(): void {
-    if (!this.pinDb || this.pinDb.inTransaction) return;
-    this.pinDb.exec("BEGIN");
-    this.pinDb.prepare("SELECT count(*) FROM sqlite_schema").pluck().get();
-  }
-
-  private releasePin(): void {
-    if (this.pinDb?.inTransaction) this.pinDb.exec("COMMIT");
-  }
-
-  /**
-   * After a full checkpoint, swaps the pin for one that reads the (fully backfilled)
-   * database file: that one lets the next write restart the WAL once, and stops anyone
-   * from backfilling (and so restarting) again until we have seen the new round. Holding
-   * the write lock meanwhile (an instant; never waiting more than the busy timeout) keeps
-   * a commit from landing in the old round, unseen, between the two pins. False (the old
-   * pin stays, so the WAL cannot restart yet) when the lock was busy or something was
-   * committed after `known`.
-   */
-  private handOverPin(known: WalPosition): boolean {
-    if (!this.pinDb) return true;
-    try {
-      this.db.exec("BEGIN IMMEDIATE");
-    } catch {
-      return false;
-    }
-    try {
-      if (readWalTail(this.walPath, known, { nextRoundSalt1: null, maxBytes: 0 }) !== null) return false;
-      this.releasePin();
-      this.pin();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      this.db.exec("ROLLBACK");
     }
   }
 
@@ -672,13 +578,12 @@ export class Replicator {
     clearInterval(this.timer);
     // A periodic snapshot can wait for the next run; a new generation's first one cannot:
     // without it nothing of this run reaches the replica, so it is left to finish.
-    this.periodicSnapshotSource?.destroy(new Error("replication is stopping"));
+    this.snapshotAbort.abort();
     this.events.emit("ran"); // wakes a snapshot waiting for the WAL to be shipped
     await Promise.allSettled([this.running, this.snapshotTask, this.retentionTask]);
 
     const closeAll = () => {
-      this.releasePin();
-      this.pinDb?.close();
+      this.pin?.close();
       this.snapshotDb.close();
       this.db.close();
       closeAppDatabase();
@@ -692,7 +597,7 @@ export class Replicator {
       }
       closeAll();
     }
-    for (const w of this.waiters.splice(0)) w.reject(new Error("replication stopped"));
+    this.waiters.rejectAll(new Error("replication stopped"));
     if (flushed) await this.persistPosition(generation);
   }
 

@@ -15,8 +15,11 @@
 // matter. Memory does not grow with the database size.
 
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type Database from "better-sqlite3";
 import { databaseDescriptor, readDatabaseBytes } from "./database-file.js";
+import { createLz4FrameEncoder } from "./lz4.js";
+import type { ReplicaClient } from "./replica-client.js";
 import { readWalHeader, readWalTail, walPathOf } from "./wal-tail.js";
 import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from "./wal.js";
 
@@ -94,4 +97,26 @@ async function* pageChunks(fd: number, dbPath: string, pageSize: number, pageCou
     }
     yield chunk;
   }
+}
+
+/** Uploads the image as one LZ4 frame, streamed; `signal` aborts it (the upload then rejects). */
+export async function uploadDatabaseImage(client: ReplicaClient, key: string, image: DatabaseImage, signal?: AbortSignal): Promise<void> {
+  const source = image.pages();
+  const body = createLz4FrameEncoder();
+  // pipeline() handles both streams' errors; a failure ends up in putStream's rejection.
+  const piped = pipeline(source, body).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  const abort = () => source.destroy(new Error(`upload of ${key} aborted`));
+  signal?.addEventListener("abort", abort);
+  try {
+    if (signal?.aborted) abort();
+    await client.putStream(key, body);
+  } finally {
+    signal?.removeEventListener("abort", abort);
+    source.destroy();
+  }
+  const pipeError = await piped;
+  if (pipeError) throw pipeError;
 }
