@@ -2,28 +2,23 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { runReplicaCommand, type ReplicaVerb } from "./cli.js";
 import { openReplicaClient } from "./replica-url.js";
 import { litestreamFixtures } from "../test/helpers/paths.js";
 import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
+import { useScratchDirs } from "../test/helpers/scratch.js";
 
 const fixture = path.join(litestreamFixtures, "replica-v0.3/restore-ok");
 const expectedDb = fs.readFileSync(path.join(fixture, "expected.db"));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-cli-"));
-let counter = 0;
-const newDir = (name: string) => fs.mkdtempSync(path.join(tmp, `${name}-${++counter}-`));
+const newDir = useScratchDirs("litepaste-cli");
 let s3: S3rverHandle;
 
 before(async () => {
   s3 = await startS3rver();
 });
-after(async () => {
-  await s3.dispose();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => s3.dispose());
 
 class Capture extends Writable {
   text = "";

@@ -4,7 +4,6 @@ import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { FileReplicaClient } from "./file-client.js";
@@ -14,24 +13,20 @@ import type { ReplicaClient, ReplicaObject } from "./replica-client.js";
 import { NoReplicaError, findLatestGeneration, restoreReplica, type RestoreProgress } from "./restore.js";
 import { litestreamFixtures } from "../test/helpers/paths.js";
 import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
+import { useScratchDirs } from "../test/helpers/scratch.js";
 
 const fixtures = path.join(litestreamFixtures, "replica-v0.3");
 const GEN = "0000000000000000";
 const genDir = (replica: string, gen = GEN) => path.join(replica, "generations", gen);
 const walFile = (replica: string, name: string) => path.join(genDir(replica), "wal", `${name}.wal.lz4`);
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-restore-"));
-let counter = 0;
-const newDir = (name: string) => fs.mkdtempSync(path.join(tmp, `${name}-${++counter}-`));
+const newDir = useScratchDirs("litepaste-restore");
 let s3: S3rverHandle;
 
 before(async () => {
   s3 = await startS3rver();
 });
-after(async () => {
-  await s3.dispose();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => s3.dispose());
 
 function copyFixture(name: string): string {
   const dir = newDir(name);
