@@ -29,24 +29,31 @@ export class FileReplicaClient implements ReplicaClient {
   readonly root: string;
   readonly description: string;
 
-  constructor(root: string, description?: string) {
+  /**
+   * `onRequest` counts operations for metrics, under the names of the S3 requests they
+   * stand for, so that a dashboard reads the same for both kinds of replica.
+   */
+  constructor(root: string, description?: string, private readonly onRequest: (operation: string) => void = () => {}) {
     this.root = path.resolve(root);
     this.description = description ?? pathToFileURL(this.root).href;
   }
 
   async put(key: string, body: Buffer): Promise<void> {
+    this.onRequest("PutObject");
     await this.writeObject(key, async (handle) => {
       await handle.writeFile(body);
     });
   }
 
   async putStream(key: string, body: Readable): Promise<void> {
+    this.onRequest("PutObject");
     await this.writeObject(key, async (handle) => {
       for await (const chunk of body) await handle.write(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     });
   }
 
   async get(key: string): Promise<Readable> {
+    this.onRequest("GetObject");
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.pathOf(key), "r");
@@ -58,6 +65,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   async *list(prefix: string): AsyncIterable<ReplicaObject> {
+    this.onRequest("ListObjectsV2");
     // Walk only the deepest directory the prefix names whole; filter the rest by key.
     const slash = prefix.lastIndexOf("/");
     const startKey = slash < 0 ? "" : prefix.slice(0, slash + 1);
@@ -67,6 +75,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
+    this.onRequest("DeleteObjects");
     const parents = new Set<string>();
     for (const key of keys) {
       const file = this.pathOf(key);

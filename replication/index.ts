@@ -9,11 +9,13 @@
 
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
+import { newReplicationCounters, requestCounter, type ReplicationMetrics } from "./counters.js";
 import { openReplicaClient } from "./replica-url.js";
 import type { ReplicationStatus } from "./replicator.js";
 import { prepareReplicator } from "./startup.js";
 
 export { ReplicationTimeoutError, type ReplicationStatus } from "./replicator.js";
+export type { CheckpointMode, ReplicationMetrics } from "./counters.js";
 
 /** Reserved for callbacks from replication into the app; none yet. */
 export type ReplicationHooks = Record<string, never>;
@@ -34,6 +36,8 @@ export interface Replication {
    */
   waitUntilReplicated(): Promise<void>;
   status(): ReplicationStatus;
+  /** What replication has done since start (object-store requests of the start-up restore included). */
+  metrics(): ReplicationMetrics;
   /**
    * Ships what is pending, closes the replicator's connections, calls `closeAppDatabase`
    * (the app's last connection: SQLite checkpoints and removes -wal), then records the
@@ -49,5 +53,7 @@ export interface Replication {
  * last clean stop so that a clean restart continues the same generation.
  */
 export async function prepareReplication(dbPath: string, config: ReplicationConfig, logger: Logger): Promise<PreparedReplication> {
-  return prepareReplicator(dbPath, config, logger, openReplicaClient(config.replicaUrl));
+  const counters = newReplicationCounters();
+  const client = openReplicaClient(config.replicaUrl, process.env, { onRequest: requestCounter(counters) });
+  return prepareReplicator(dbPath, config, logger, client, { counters });
 }

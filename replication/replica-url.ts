@@ -133,7 +133,7 @@ function credentialsFrom(env: NodeJS.ProcessEnv): { credentials: S3Credentials |
 }
 
 export interface OpenReplicaOptions {
-  /** Counts S3 requests by operation (for metrics); not called for directory replicas. */
+  /** Counts requests by operation (for metrics): S3's, or their equivalents for a directory replica. */
   readonly onRequest?: (operation: string) => void;
 }
 
@@ -141,7 +141,7 @@ export interface OpenReplicaOptions {
 export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
   const location = parseReplicaUrl(url, env);
   const description = describeReplicaUrl(url);
-  if (location.kind === "file") return new FileReplicaClient(location.dir, description);
+  if (location.kind === "file") return new FileReplicaClient(location.dir, description, options.onRequest);
   const { credentials, source } = credentialsFrom(env);
   const s3Options: S3ReplicaClientOptions = {
     bucket: location.bucket,

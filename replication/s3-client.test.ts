@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { Readable } from "node:stream";
 import { openReplicaClient } from "./replica-url.js";
+import type { S3ReplicaClient } from "./s3-client.js";
 import { ReplicaObjectNotFoundError, type ReplicaClient } from "./replica-client.js";
 import { listAll, readAll, testReplicaClientContract } from "./replica-client-contract.js";
 import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
@@ -22,6 +23,19 @@ function newClient(onRequest?: (operation: string) => void): ReplicaClient {
   return openReplicaClient(s3.url(`replica-${++counter}`), s3.env, { onRequest });
 }
 
+/** The commands sent through `client`, once each (onRequest counts the SDK's retries too). */
+function recordCommands(client: ReplicaClient): string[] {
+  const commands: string[] = [];
+  (client as S3ReplicaClient).s3.middlewareStack.add(
+    (next, context) => (args) => {
+      commands.push(context.commandName!.replace(/Command$/, ""));
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return commands;
+}
+
 testReplicaClientContract("S3", async () => newClient());
 
 test("S3 client: objects live under the URL's path in the bucket", async () => {
@@ -34,8 +48,8 @@ test("S3 client: objects live under the URL's path in the bucket", async () => {
 });
 
 test("S3 client: listing pages through more than 1000 objects and deleting batches them", async () => {
-  const operations: string[] = [];
-  const client = newClient((op) => operations.push(op));
+  const client = newClient();
+  const operations = recordCommands(client);
   const keys = Array.from({ length: 1003 }, (_, i) => `generations/0000000000000001/wal/00000000_${i.toString(16).padStart(8, "0")}.wal.lz4`);
   for (let i = 0; i < keys.length; i += 50) {
     await Promise.all(keys.slice(i, i + 50).map((key) => client.put(key, Buffer.from(key))));
@@ -91,6 +105,16 @@ test("S3 client: an endpoint that refuses connections is reported as unreachable
   const client = openReplicaClient(`s3://bucket/db?endpoint=${endpoint}`, s3.env);
   await assert.rejects(listAll(client, "generations/"), new RegExp(`cannot reach S3 endpoint ${endpoint} \\(ECONNREFUSED`));
   await assert.rejects(client.get("x"), /cannot reach S3 endpoint/);
+});
+
+test("S3 client: onRequest counts every attempt, the SDK's retries included", async () => {
+  const endpoint = `http://127.0.0.1:${await closedPort()}`;
+  const operations: string[] = [];
+  const client = openReplicaClient(`s3://bucket/db?endpoint=${endpoint}`, s3.env, { onRequest: (op) => operations.push(op) });
+  const commands = recordCommands(client);
+  await assert.rejects(client.put("x", Buffer.from("x")), /cannot reach S3 endpoint/);
+  assert.deepEqual(commands, ["PutObject"]);
+  assert.deepEqual(operations, ["PutObject", "PutObject", "PutObject"], "the SDK's standard retry strategy makes 3 attempts");
 });
 
 test("S3 client: works again after the server restarts (an outage ends)", async () => {

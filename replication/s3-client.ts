@@ -32,7 +32,7 @@ export interface S3ReplicaClientOptions {
   readonly credentialsSource: string;
   /** The replica URL without secrets. */
   readonly description: string;
-  /** Called once per S3 request (command) sent, with its operation name, e.g. "PutObject". */
+  /** Called once per HTTP request sent (retries included), with its operation name, e.g. "PutObject". */
   readonly onRequest?: (operation: string) => void;
 }
 
@@ -85,7 +85,8 @@ export class S3ReplicaClient implements ReplicaClient {
           onRequest(context.commandName?.replace(/Command$/, "") ?? "unknown");
           return next(args);
         },
-        { step: "initialize", name: "litepasteCountRequests" },
+        // Inside the retry middleware (finalizeRequest), so that every attempt counts.
+        { step: "deserialize", name: "litepasteCountRequests" },
       );
     }
   }
