@@ -317,3 +317,39 @@ test("an empty database file (say, from touch) is restored over, never replicate
   assert.equal(prepared.restored, true);
   assert.match(dumpDatabase(dbPath), /keep me/);
 });
+
+test("after an outage, the WAL it grew is truncated once everything is shipped, in the same generation", async (t) => {
+  const { dir, dbPath, replicaDir, client } = setUp(t);
+  const truncateWalBytes = 256 * 1024;
+  const s = await startSession(t, dbPath, client, { tuning: { checkpointThresholdPages: 8, truncateWalBytes, maxRetryDelayMs: 100 } });
+  const walSize = () => fs.statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  for (let i = 0; i < 20; i++) s.run("INSERT INTO t (body) VALUES (randomblob(1500))");
+  await s.replication.waitUntilReplicated();
+  const { generation } = s.replication.status();
+  assert.equal(s.replication.metrics().checkpoints.truncate, 0, "a small WAL is only checkpointed PASSIVE");
+  assert.ok(s.replication.metrics().checkpoints.passive > 0);
+
+  // The outage: the replica directory is moved away and a file takes its place.
+  fs.renameSync(replicaDir, `${replicaDir}.away`);
+  fs.writeFileSync(replicaDir, "");
+  for (let i = 0; i < 150; i++) s.run("INSERT INTO t (body) VALUES (randomblob(3000))");
+  await waitFor("replication to report the outage", () => !s.replication.status().healthy);
+  const grown = walSize();
+  assert.ok(grown > 2 * truncateWalBytes, `-wal is ${grown} bytes`);
+  assert.equal(s.replication.metrics().walBytes, grown);
+
+  fs.rmSync(replicaDir);
+  fs.renameSync(`${replicaDir}.away`, replicaDir);
+  await s.replication.waitUntilReplicated();
+  await waitFor("a TRUNCATE checkpoint", () => s.replication.metrics().checkpoints.truncate > 0);
+  assert.equal(walSize(), 0);
+  s.run("INSERT INTO t (body) VALUES ('after the truncation')");
+  await s.replication.waitUntilReplicated();
+  assert.ok(walSize() < truncateWalBytes, `-wal is ${walSize()} bytes`);
+  assert.equal(s.replication.status().generation, generation);
+  assert.equal(new Set(replicaKeys(replicaDir).map((k) => k.generation)).size, 1);
+  const restored = await restoreBothWays(client, dir, "truncated");
+  assert.equal(dumpDatabase(restored.manual), dumpDatabase(dbPath));
+  assert.equal(dumpDatabase(restored.ours), dumpDatabase(dbPath));
+  await s.stop();
+});

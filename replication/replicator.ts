@@ -15,6 +15,7 @@ import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { CommitWaiters } from "./commit-waiters.js";
+import { newReplicationCounters, type ReplicationCounters, type ReplicationMetrics } from "./counters.js";
 import { databaseDescriptor, fingerprintDatabase } from "./database-file.js";
 import { formatDuration } from "./duration.js";
 import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
@@ -62,6 +63,10 @@ export interface ReplicatorOptions {
   readonly pinWal?: boolean;
   /** Checkpoint once the shipped part of the WAL round reaches this many frames. */
   readonly checkpointThresholdPages?: number;
+  /** A `-wal` file this large is truncated (TRUNCATE checkpoint) once everything in it is shipped. */
+  readonly truncateWalBytes?: number;
+  /** Where to count what replication does (for metrics); the replica client may count into it too. */
+  readonly counters?: ReplicationCounters;
   /** A segment stops at the last commit within this size (a larger single transaction ships whole). */
   readonly maxSegmentBytes?: number;
   /** Shipping more WAL than the database's size triggers a snapshot, but never below this. */
@@ -69,6 +74,13 @@ export interface ReplicatorOptions {
   readonly retentionCheckIntervalMs?: number;
   /** Upper bound of the retry back-off after failed uploads. */
   readonly maxRetryDelayMs?: number;
+}
+
+/** A row of `PRAGMA wal_checkpoint`: busy 1 when it could not finish; frames in the WAL; frames backfilled. */
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 const NO_POSITION_CHECKSUM: readonly [number, number] = [0, 0];
@@ -104,6 +116,8 @@ export class Replicator {
   private readonly config: ReplicationConfig;
   private readonly logger: Logger;
   private readonly checkpointThresholdPages: number;
+  private readonly truncateWalBytes: number;
+  private readonly counters: ReplicationCounters;
   private readonly maxSegmentBytes: number;
   private readonly minSnapshotTriggerBytes: number;
   private readonly retentionCheckIntervalMs: number;
@@ -165,6 +179,8 @@ export class Replicator {
     this.config = options.config;
     this.logger = options.logger;
     this.checkpointThresholdPages = options.checkpointThresholdPages ?? 1000;
+    this.truncateWalBytes = options.truncateWalBytes ?? 64 << 20;
+    this.counters = options.counters ?? newReplicationCounters();
     this.maxSegmentBytes = options.maxSegmentBytes ?? 16 << 20;
     this.minSnapshotTriggerBytes = options.minSnapshotTriggerBytes ?? 1 << 20;
     this.retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 3_600_000;
@@ -222,6 +238,11 @@ export class Replicator {
       // Starting a generation (generation still null) is not a failure; failing to is.
       healthy: this.lastError === null,
     };
+  }
+
+  metrics(): ReplicationMetrics {
+    const counters = structuredClone(this.counters);
+    return { ...counters, walBytes: statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0 };
   }
 
   stop(closeAppDatabase: () => void): Promise<void> {
@@ -300,6 +321,7 @@ export class Replicator {
     }
     this.lastError = message;
     this.failures += 1;
+    this.counters.syncErrors += 1;
     const backoff = Math.min(this.config.syncIntervalMs * 2 ** (this.failures - 1), this.maxRetryDelayMs);
     this.nextAttemptAt = Date.now() + backoff;
   }
@@ -336,7 +358,7 @@ export class Replicator {
       let wait = mustFollow === null ? 0 : nextSecond(mustFollow) - Date.now();
       for (let attempt = 1; ; attempt++) {
         if (wait > 0) await delay(wait + 50);
-        await uploadDatabaseImage(this.client, snapshotKey(generation, 0), image);
+        await this.uploadSnapshot(snapshotKey(generation, 0), image);
         if (mustFollow === null || attempt === 3) break;
         const uploadedAt = await this.newestObjectTime(generationPrefix(generation));
         if (uploadedAt === null || uploadedAt >= nextSecond(mustFollow)) break;
@@ -411,7 +433,7 @@ export class Replicator {
       const index = known.index;
       if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
       const before = this.shippedSinceSnapshot;
-      await uploadDatabaseImage(this.client, snapshotKey(generation, index), image, this.snapshotAbort.signal);
+      await this.uploadSnapshot(snapshotKey(generation, index), image, this.snapshotAbort.signal);
       this.lastSnapshotAt = Date.now();
       this.lastSnapshotIndex = index;
       this.shippedSinceSnapshot -= before;
@@ -419,6 +441,13 @@ export class Replicator {
     } finally {
       image.release();
     }
+  }
+
+  private async uploadSnapshot(key: string, image: DatabaseImage, signal?: AbortSignal): Promise<void> {
+    const started = performance.now();
+    await uploadDatabaseImage(this.client, key, image, signal);
+    this.counters.snapshots += 1;
+    this.counters.snapshotSeconds += (performance.now() - started) / 1000;
   }
 
   private async shippedThrough(generation: string, index: number, image: DatabaseImage): Promise<boolean> {
@@ -492,8 +521,9 @@ export class Replicator {
       onCaughtUp?.();
       return false;
     }
+    const compressed = lz4FrameEncode(segment.data);
     try {
-      await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), lz4FrameEncode(segment.data));
+      await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), compressed);
     } catch (err) {
       this.stillUnshipped(unshippedSince);
       throw err;
@@ -507,6 +537,9 @@ export class Replicator {
       this.expectedRestart = null; // the expected restart came, or the round went on after all
     }
     this.lastSyncAt = new Date();
+    this.counters.syncs += 1;
+    this.counters.shippedBytes += compressed.length;
+    this.counters.shippedWalBytes += segment.data.length;
     this.succeeded(); // before resolving waiters, so that they see the healthy status
     this.shippedSinceSnapshot += segment.data.length;
     this.databaseBytes = segment.pageCount * segment.pageSize;
@@ -542,6 +575,10 @@ export class Replicator {
    * and nobody can restart the WAL while it runs. After a full checkpoint the pin must be
    * renewed for the restart to be possible at all; that is done under the write lock for
    * an instant, so that no commit lands between the old pin and the new one (see WalPin).
+   *
+   * A PASSIVE checkpoint never shrinks `-wal`: it keeps its largest size (after an outage,
+   * that of everything written during it). So once a full checkpoint left nothing in the
+   * WAL that is not in the replica or `held`, a large file is truncated (see truncateWal).
    */
   private maybeCheckpoint(): void {
     const { position } = this;
@@ -558,9 +595,10 @@ export class Replicator {
     }
     if (tail && !tail.complete) return; // too much to hold in memory: checkpoint after the next sync
     const knownFrames = ((tail?.to.offset ?? position.offset) - WAL_HEADER_SIZE) / frameSize;
-    let result: { busy: number; log: number; checkpointed: number } | undefined;
+    let result: CheckpointResult | undefined;
     try {
-      result = (this.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+      result = (this.db.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[])[0];
+      this.counters.checkpoints.passive += 1;
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, "replication: checkpoint skipped");
     }
@@ -568,6 +606,27 @@ export class Replicator {
     if (full && (this.pin?.renewAfterCheckpoint(this.db, tail?.to ?? position) ?? true)) {
       this.held = tail;
       this.expectedRestart = expectRestartAfter(position.header, (tail?.to ?? position).offset);
+      this.truncateWal();
+    }
+  }
+
+  /**
+   * Right after a full checkpoint of ours, in the same synchronous step: TRUNCATE only has
+   * the WAL's restart left to do, and it restarts it the way the next write would have
+   * (salt-1 + 1, which `expectedRestart` awaits), then truncates the file to 0 bytes (which
+   * readWalTail reads as "nothing new" while a restart is expected). TRUNCATE waits on
+   * readers of the WAL through the busy handler, blocking the event loop: so not while a
+   * snapshot holds its read transaction, nor with a pin (a reader by design). If it is busy
+   * all the same, the PASSIVE checkpoint stands and the file is truncated another time.
+   */
+  private truncateWal(): void {
+    if (this.pin || this.snapshotDb.inTransaction) return;
+    if ((statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0) < this.truncateWalBytes) return;
+    try {
+      const result = (this.db.pragma("wal_checkpoint(TRUNCATE)") as CheckpointResult[])[0];
+      if (result?.busy === 0) this.counters.checkpoints.truncate += 1;
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, "replication: WAL truncation skipped");
     }
   }
 
