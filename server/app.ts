@@ -6,6 +6,7 @@ import fastifyStatic from "@fastify/static";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import type { Metrics } from "./metrics.js";
 import type { Store } from "./store.js";
 import { clientIp } from "./client-ip.js";
 import { createHomePage } from "./home-page.js";
@@ -16,13 +17,15 @@ import { WEB_ROOT } from "./web-root.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy"
+  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr"
 >;
 
 export interface AppDeps {
   readonly config: AppConfig;
   readonly store: Store;
   readonly logger: Logger;
+  /** Requests and pastes are counted into it; served at /metrics unless `config.metricsAddr` is set. */
+  readonly metrics: Metrics;
   /**
    * Sync mode: resolves once the commit just made is in the replica; rejects when the
    * replica could not take it in time. Absent in async mode and without replication.
@@ -70,7 +73,7 @@ function firstValue(header: string | string[] | undefined): string | undefined {
 const SAVE_ATTEMPTS = 5;
 const MIB = 1024 * 1024;
 
-export async function buildApp({ config, store, logger, waitUntilReplicated, replicationStatus }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, store, logger, metrics, waitUntilReplicated, replicationStatus }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, written by our onResponse hook (Fastify would write two).
@@ -115,6 +118,7 @@ export async function buildApp({ config, store, logger, waitUntilReplicated, rep
   });
 
   app.addHook("onResponse", async (req, reply) => {
+    metrics.requestServed(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     req.log.info(
       {
         method: req.method,
@@ -178,6 +182,7 @@ export async function buildApp({ config, store, logger, waitUntilReplicated, rep
         throw storageError(err);
       }
       if (!inserted) continue;
+      metrics.pasteStored(contents.length);
       if (waitUntilReplicated) {
         try {
           await waitUntilReplicated();
@@ -263,6 +268,12 @@ export async function buildApp({ config, store, logger, waitUntilReplicated, rep
       .header("Cache-Control", "no-store")
       .send({ status: healthy ? "ok" : "unhealthy", database, replication });
   });
+
+  // Like /healthz, never a paste id. With METRICS_ADDR it is served there only, and here
+  // `/metrics` is looked up as a paste like any other path (404).
+  if (config.metricsAddr === null) {
+    app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).header("Cache-Control", "no-store").send(await metrics.render()));
+  }
 
   app.get("/favicon.ico", async (_req, reply) => sendText(reply, 404, "not found"));
 

@@ -23,8 +23,15 @@ export interface Config {
   readonly behindProxy: boolean;
   readonly dbPath: string;
   readonly logLevel: string;
+  /** Where /metrics is served instead of on the main listener; null: on the main listener. */
+  readonly metricsAddr: ListenAddress | null;
   /** Null when DB_REPLICA_URL is unset. */
   readonly replication: ReplicationConfig | null;
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +77,14 @@ function duration(min: number): Parser<number> {
     return ms;
   };
 }
+
+/** Go's listen addresses (Litestream's `addr`): `host:port`, `[ipv6]:port`, or `:port` (no host: HOST's address). */
+const listenAddress: Parser<{ host: string | null; port: number } | null> = (t) => {
+  if (t === "") return null;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*)):(\d{1,5})$/.exec(t);
+  if (!match || Number(match[3]) > 65535) throw new Error();
+  return { host: match[1] ?? (match[2] || null), port: Number(match[3]) };
+};
 
 /** The settings, in the order `--help` lists them. */
 export const SETTINGS = {
@@ -120,6 +135,13 @@ export const SETTINGS = {
       if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(t)) throw new Error();
       return t;
     },
+  },
+  metricsAddr: {
+    env: ["METRICS_ADDR"],
+    defaultText: "",
+    help: "serve /metrics on this separate address (as :9090 or 127.0.0.1:9090) instead of on the main port",
+    accepts: "host:port, [IPv6]:port or :port, with a port from 0 to 65535",
+    parse: listenAddress,
   },
   replicaUrl: {
     env: ["DB_REPLICA_URL"],
@@ -220,6 +242,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     behindProxy: v.behindProxy,
     dbPath: path.resolve(v.dbPath),
     logLevel: v.logLevel,
+    metricsAddr: v.metricsAddr && { host: v.metricsAddr.host ?? v.host, port: v.metricsAddr.port },
     replication: v.replicaUrl
       ? {
           replicaUrl: v.replicaUrl,

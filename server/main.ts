@@ -5,6 +5,8 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { buildApp } from "./app.js";
+import { Metrics } from "./metrics.js";
+import { listenForMetrics } from "./metrics-listener.js";
 import { openStore } from "./store.js";
 import { prepareReplication, type Replication } from "../replication/index.js";
 
@@ -24,13 +26,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const replication = prepared ? prepared.start() : null;
   if (replication) store.onCommit(() => replication.notifyCommit());
 
+  const metrics = new Metrics(replication ?? undefined);
   const app = await buildApp({
     config,
     store,
     logger,
+    metrics,
     waitUntilReplicated: replication && syncMode ? () => replication.waitUntilReplicated() : undefined,
     replicationStatus: replication ? () => ({ ...replication.status() }) : undefined,
   });
+  const metricsListener = config.metricsAddr && (await listenForMetrics(metrics, config.metricsAddr));
+  if (metricsListener) logger.info({ url: `${metricsListener.url}/metrics` }, "metrics listening");
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info(
     { url, db: config.dbPath, replica: replication?.status().target ?? null, mode: config.replication?.syncMode ?? null },
@@ -45,6 +51,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     close() {
       closing ??= (async () => {
         await app.close();
+        await metricsListener?.close();
         if (replication) await replication.stop(() => store.close());
         else store.close();
         logger.info("litepaste stopped");

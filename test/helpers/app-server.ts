@@ -6,6 +6,7 @@ import path from "node:path";
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppConfig } from "../../server/app.js";
+import { Metrics } from "../../server/metrics.js";
 import { openStore, type Store } from "../../server/store.js";
 
 export const DEFAULT_APP_CONFIG: AppConfig = {
@@ -16,6 +17,7 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   perMinuteLimit: 0,
   maxPasteBytes: 2 * 1024 * 1024,
   behindProxy: false,
+  metricsAddr: null,
 };
 
 export interface TestApp {
@@ -30,7 +32,7 @@ export async function startTestApp(overrides: Partial<AppConfig> = {}, dbPath?: 
   const dir = dbPath ? undefined : mkdtempSync(path.join(os.tmpdir(), "litepaste-app-"));
   const file = dbPath ?? path.join(dir!, "data", "store.db");
   const store = openStore(file, { replicated: false, synchronous: "NORMAL" });
-  const app = await buildApp({ config: { ...DEFAULT_APP_CONFIG, ...overrides }, store, logger: pino({ level: "silent" }) });
+  const app = await buildApp({ config: { ...DEFAULT_APP_CONFIG, ...overrides }, store, logger: pino({ level: "silent" }), metrics: new Metrics() });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     url,

@@ -1,0 +1,45 @@
+// /metrics on an address of its own (METRICS_ADDR), like Litestream's `addr`: a port that
+// can stay private while the paste service is public. It serves nothing else.
+
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ListenAddress } from "./config.js";
+import type { Metrics } from "./metrics.js";
+
+export interface MetricsListener {
+  /** The address actually bound (port 0 picks a free port). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function answer(res: http.ServerResponse, status: number, contentType: string, body: string, withBody: boolean): void {
+  res.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
+  res.end(withBody ? body : undefined);
+}
+
+export async function listenForMetrics(metrics: Metrics, address: ListenAddress): Promise<MetricsListener> {
+  const server = http.createServer((req, res) => {
+    const withBody = req.method !== "HEAD";
+    if (new URL(req.url ?? "/", "http://host").pathname !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
+      answer(res, 404, "text/plain; charset=utf-8", "not found: metrics are at GET /metrics\n", withBody);
+      return;
+    }
+    metrics.render().then(
+      (text) => answer(res, 200, metrics.contentType, text, withBody),
+      (err: unknown) => answer(res, 500, "text/plain; charset=utf-8", `cannot collect metrics: ${(err as Error).message}\n`, withBody),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new Error(`cannot serve metrics on METRICS_ADDR ${address.host}:${address.port}: ${err.message}`, { cause: err })));
+    server.listen(address.port, address.host, resolve);
+  });
+  const { address: host, port, family } = server.address() as AddressInfo;
+  return {
+    url: `http://${family === "IPv6" ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
