@@ -151,6 +151,8 @@ export class Replicator {
   private walSignature = "";
   private readonly waiters: CommitWaiters;
   private unshippedSince: number | null = null;
+  /** The oldest commit the sync in flight is shipping: unshipped until its upload succeeds. */
+  private shippingSince: number | null = null;
 
   private failures = 0;
   private nextAttemptAt = 0;
@@ -232,7 +234,7 @@ export class Replicator {
       generation: this.generation,
       index: this.position.index,
       offset: this.position.offset,
-      lagSeconds: this.unshippedSince === null ? 0 : (Date.now() - this.unshippedSince) / 1000,
+      lagSeconds: this.lagSeconds(),
       lastSyncAt: this.lastSyncAt,
       lastError: this.lastError,
       // Starting a generation (generation still null) is not a failure; failing to is.
@@ -243,6 +245,11 @@ export class Replicator {
   metrics(): ReplicationMetrics {
     const counters = structuredClone(this.counters);
     return { ...counters, walBytes: statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0 };
+  }
+
+  private lagSeconds(): number {
+    const oldest = Math.min(this.unshippedSince ?? Infinity, this.shippingSince ?? Infinity);
+    return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
   }
 
   stop(closeAppDatabase: () => void): Promise<void> {
@@ -494,6 +501,7 @@ export class Replicator {
     this.dirty = false;
     const unshippedSince = this.unshippedSince;
     this.unshippedSince = null;
+    this.shippingSince = unshippedSince;
 
     let segment: WalSegment | null;
     let caughtUp: boolean;
@@ -516,6 +524,7 @@ export class Replicator {
     }
 
     if (!segment) {
+      this.shippingSince = null;
       this.succeeded();
       this.waiters.shipped(readSeq);
       onCaughtUp?.();
@@ -532,6 +541,7 @@ export class Replicator {
     // Uploaded. From here to the end of maybeCheckpoint there is no await: see there why.
     this.position = segment.to;
     this.held = null;
+    this.shippingSince = null;
     const expected = this.expectedRestart;
     if (next && expected && (!next.to.header!.equals(expected.header) || next.to.offset > expected.end)) {
       this.expectedRestart = null; // the expected restart came, or the round went on after all
@@ -549,9 +559,15 @@ export class Replicator {
     return !caughtUp;
   }
 
-  /** A sync covered commits from `since` on but did not ship them all: they still count for the lag. */
+  /**
+   * A sync covered commits from `since` on but did not ship them all: they still count for
+   * the lag, and are still to do (after a failure, once the back-off ends, even if nothing
+   * new is written).
+   */
   private stillUnshipped(since: number | null): void {
     this.unshippedSince = Math.min(since ?? Date.now(), this.unshippedSince ?? Date.now());
+    this.shippingSince = null;
+    this.dirty = true;
   }
 
   /**
