@@ -97,3 +97,15 @@ test("--help lists every flag and variable with its default", () => {
   assert.match(help, /default "3001"/);
   assert.match(help, /default "LogPaste"/);
 });
+
+test("METRICS_ADDR: host:port, [IPv6]:port, or :port on HOST's address; unset serves /metrics on the main port", () => {
+  assert.equal(loadConfig([], {}).metricsAddr, null);
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: "127.0.0.1:9090" }).metricsAddr, { host: "127.0.0.1", port: 9090 });
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: "metrics.internal:0" }).metricsAddr, { host: "metrics.internal", port: 0 });
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: "[::1]:9090" }).metricsAddr, { host: "::1", port: 9090 });
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090" }).metricsAddr, { host: "0.0.0.0", port: 9090 });
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090", HOST: "127.0.0.1" }).metricsAddr, { host: "127.0.0.1", port: 9090 });
+  for (const bad of ["9090", ":65536", "host:", "::1:9090", "a b:1"]) {
+    assert.throws(() => loadConfig([], { METRICS_ADDR: bad }), (err: Error) => err instanceof ConfigError && err.message.includes(`"${bad}" for METRICS_ADDR`), bad);
+  }
+});
