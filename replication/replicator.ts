@@ -22,6 +22,7 @@ import { lz4FrameEncode } from "./lz4.js";
 import { writePosition } from "./position.js";
 import type { ReplicaClient } from "./replica-client.js";
 import { enforceRetention } from "./retention.js";
+import { WriterConflictError, type WriterGuard } from "./single-writer.js";
 import { captureDatabaseImage, uploadDatabaseImage, type DatabaseImage } from "./snapshot.js";
 import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
 import { WalPin } from "./wal-pin.js";
@@ -40,8 +41,10 @@ export interface ReplicationStatus {
   lagSeconds: number;
   lastSyncAt: Date | null;
   lastError: string | null;
-  /** False from a failed upload (segment or snapshot) until the next one succeeds. */
+  /** False from a failed upload (segment or snapshot) until the next one succeeds, and for good after a writer conflict. */
   healthy: boolean;
+  /** Another instance writes this replica: replication stopped for good (see single-writer.ts). */
+  writerConflict: { generation: string | null; host: string | null } | null;
 }
 
 /** Where the replicator starts: the generation a clean stop left off, or a new one (and why). */
@@ -55,6 +58,8 @@ export interface ReplicatorOptions {
   readonly config: ReplicationConfig;
   readonly logger: Logger;
   readonly plan: GenerationPlan;
+  /** Consulted before every upload: the single-writer checks and the replica lease. */
+  readonly guard: WriterGuard;
   /**
    * Hold a read transaction between syncs (Litestream's method), for a database that other
    * processes write and checkpoint: no one can then restart the WAL behind our back.
@@ -103,6 +108,7 @@ export class Replicator {
   private readonly client: ReplicaClient;
   private readonly config: ReplicationConfig;
   private readonly logger: Logger;
+  private readonly guard: WriterGuard;
   private readonly checkpointThresholdPages: number;
   private readonly maxSegmentBytes: number;
   private readonly minSnapshotTriggerBytes: number;
@@ -142,6 +148,8 @@ export class Replicator {
   private nextAttemptAt = 0;
   private lastError: string | null = null;
   private lastSyncAt: Date | null = null;
+  /** Set once another writer is detected; nothing is uploaded after that. */
+  private conflict: WriterConflictError | null = null;
 
   private snapshotTask: Promise<void> | null = null;
   /** Aborts a periodic snapshot's upload at stop (a generation's first snapshot is left to finish). */
@@ -164,6 +172,7 @@ export class Replicator {
     this.client = options.client;
     this.config = options.config;
     this.logger = options.logger;
+    this.guard = options.guard;
     this.checkpointThresholdPages = options.checkpointThresholdPages ?? 1000;
     this.maxSegmentBytes = options.maxSegmentBytes ?? 16 << 20;
     this.minSnapshotTriggerBytes = options.minSnapshotTriggerBytes ?? 1 << 20;
@@ -203,6 +212,7 @@ export class Replicator {
 
   waitUntilReplicated(): Promise<void> {
     if (this.stopping) return Promise.reject(new Error("replication is stopping"));
+    if (this.conflict) return Promise.reject(this.conflict);
     const shipped = this.waiters.wait();
     this.dirty = true;
     this.kick();
@@ -221,6 +231,7 @@ export class Replicator {
       lastError: this.lastError,
       // Starting a generation (generation still null) is not a failure; failing to is.
       healthy: this.lastError === null,
+      writerConflict: this.conflict && { generation: this.conflict.other.generation, host: this.conflict.other.host },
     };
   }
 
@@ -233,7 +244,7 @@ export class Replicator {
 
   /** Every sync interval: cheap checks only; S3 is touched only when there is work. */
   private tick(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.conflict) return;
     const signature = this.walFileSignature();
     if (signature !== this.walSignature) {
       // Another connection (or process) wrote: nothing calls notifyCommit for it.
@@ -256,7 +267,7 @@ export class Replicator {
 
   /** Runs a sync now, or right after the one in progress; not while backing off after a failure. */
   private kick(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.conflict) return;
     if (this.running) {
       this.rerun = true;
       return;
@@ -273,8 +284,10 @@ export class Replicator {
   private async runOnce(): Promise<void> {
     try {
       if (this.generation === null) await this.startGeneration();
+      else if (!this.guard.holdsLease) await this.beforeUpload(this.generation); // at start: check before anything else
       if (await this.syncOnce()) this.rerun = true;
     } catch (err) {
+      if (err instanceof WriterConflictError) return; // handled by beforeUpload
       if (err instanceof WalDiscontinuityError) {
         this.logger.warn({ reason: err.message, replica: this.client.description }, "WAL continuity lost: starting a new generation");
         this.loseGeneration(err.message);
@@ -304,6 +317,31 @@ export class Replicator {
     this.nextAttemptAt = Date.now() + backoff;
   }
 
+  /** The single-writer checks; a conflict stops replication here, whoever the caller. */
+  private async beforeUpload(generation: string): Promise<void> {
+    try {
+      await this.guard.beforeUpload(generation);
+    } catch (err) {
+      if (err instanceof WriterConflictError) this.stopForConflict(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Another writer: uploading more would interleave two histories in one replica. Local
+   * writes go on (async mode acknowledges them; sync mode answers 503), nothing is shipped.
+   */
+  private stopForConflict(err: WriterConflictError): void {
+    if (this.conflict) return;
+    this.conflict = err;
+    this.lastError = err.message;
+    this.logger.error(
+      { err: err.message, replica: this.client.description, generation: this.generation, otherGeneration: err.other.generation, otherHost: err.other.host },
+      "replication stopped: another writer uses this replica; restart this instance only once it is the only writer (see docs/replication.md, Single writer)",
+    );
+    this.waiters.rejectAll(err);
+  }
+
   private loseGeneration(reason: string): void {
     this.generation = null;
     this.newGenerationReason = reason;
@@ -325,6 +363,7 @@ export class Replicator {
    */
   private async startGeneration(): Promise<void> {
     const generation = newGenerationId();
+    await this.beforeUpload(generation);
     const mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
     this.pin?.hold();
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
@@ -388,7 +427,7 @@ export class Replicator {
         },
         (err: unknown) => {
           this.nextSnapshotAttemptAt = Date.now() + this.maxRetryDelayMs;
-          if (!this.stopping) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
+          if (!this.stopping && !this.conflict) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
         },
       )
       .finally(() => {
@@ -410,6 +449,7 @@ export class Replicator {
       if (known.header && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;
       if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
+      await this.beforeUpload(generation);
       const before = this.shippedSinceSnapshot;
       await uploadDatabaseImage(this.client, snapshotKey(generation, index), image, this.snapshotAbort.signal);
       this.lastSnapshotAt = Date.now();
@@ -493,6 +533,7 @@ export class Replicator {
       return false;
     }
     try {
+      await this.beforeUpload(generation);
       await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), lz4FrameEncode(segment.data));
     } catch (err) {
       this.stillUnshipped(unshippedSince);
@@ -576,6 +617,7 @@ export class Replicator {
   private async shutDown(closeAppDatabase: () => void): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    this.guard.interrupt(); // a wait for another writer's lease ends now
     // A periodic snapshot can wait for the next run; a new generation's first one cannot:
     // without it nothing of this run reaches the replica, so it is left to finish.
     this.snapshotAbort.abort();
@@ -589,9 +631,9 @@ export class Replicator {
       closeAppDatabase();
     };
     const generation = this.generation;
-    const flushed = generation !== null && (await this.flush(closeAll));
+    const flushed = generation !== null && this.conflict === null && this.guard.holdsLease && (await this.flush(closeAll));
     if (!flushed) {
-      if (generation !== null) {
+      if (generation !== null && this.conflict === null) {
         this.lastError ??= `writes were still arriving after ${formatDuration(this.config.syncTimeoutMs)} of flushing`;
         this.logger.error({ replica: this.client.description, err: this.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
       }
@@ -599,6 +641,7 @@ export class Replicator {
     }
     this.waiters.rejectAll(new Error("replication stopped"));
     if (flushed) await this.persistPosition(generation);
+    if (this.conflict === null) await this.guard.release();
   }
 
   /**
@@ -621,6 +664,7 @@ export class Replicator {
           this.lastError = err.message;
           return false;
         }
+        if (err instanceof WriterConflictError) return false;
         this.failed(err);
         await delay(Math.max(0, Math.min(this.nextAttemptAt, deadline) - Date.now()));
       }
