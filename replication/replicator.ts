@@ -557,9 +557,13 @@ export class Replicator {
     return !caughtUp;
   }
 
-  /** A sync covered commits from `since` on but did not ship them all: they still count for the lag. */
+  /**
+   * A sync covered commits from `since` on but did not ship them all: they still count for
+   * the lag, and a later tick must try again even if nothing is written meanwhile.
+   */
   private stillUnshipped(since: number | null): void {
     this.unshippedSince = Math.min(since ?? Date.now(), this.unshippedSince ?? Date.now());
+    this.dirty = true;
   }
 
   /**

@@ -55,10 +55,10 @@ export class WriterGuard {
         if (!this.lease.holds) await this.lease.acquire(null);
         return;
       }
+      await this.lease.renewIfDue(generation);
       // Recorded before anything of the generation is uploaded: a crash between the two
       // must not make our own generation look like someone else's at the next start.
       this.record.remember(generation);
-      await this.lease.renewIfDue(generation);
     });
   }
 
