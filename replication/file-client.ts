@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "./replica-client.js";
+import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "./replica-client.js";
 
 /** Temporary files start with a dot, and listings skip dot-files. */
 const TEMP_PREFIX = ".";
@@ -175,6 +175,10 @@ export class FileReplicaClient implements ReplicaClient {
           await fs.link(temp, file);
         } catch (err) {
           if (errorCode(err) === "EEXIST") return false;
+          // Some network and FUSE file systems have no hard links: no lease there, only best effort.
+          if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(err) ?? "")) {
+            throw new ConditionalWritesUnsupportedError(`${this.description} has no hard links (${errorCode(err)}), so no atomic create`);
+          }
           throw err;
         } finally {
           await fs.rm(temp, { force: true });
@@ -184,6 +188,7 @@ export class FileReplicaClient implements ReplicaClient {
       return true;
     } catch (err) {
       await fs.rm(temp, { force: true });
+      if (err instanceof ConditionalWritesUnsupportedError) throw err;
       throw new Error(`cannot write ${key} to ${this.description}: ${(err as Error).message}`, { cause: err });
     }
   }

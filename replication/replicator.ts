@@ -228,9 +228,9 @@ export class Replicator {
       offset: this.position.offset,
       lagSeconds: this.unshippedSince === null ? 0 : (Date.now() - this.unshippedSince) / 1000,
       lastSyncAt: this.lastSyncAt,
-      lastError: this.lastError,
+      lastError: this.conflict?.message ?? this.lastError,
       // Starting a generation (generation still null) is not a failure; failing to is.
-      healthy: this.lastError === null,
+      healthy: this.conflict === null && this.lastError === null,
       writerConflict: this.conflict && { generation: this.conflict.other.generation, host: this.conflict.other.host },
     };
   }
@@ -334,7 +334,6 @@ export class Replicator {
   private stopForConflict(err: WriterConflictError): void {
     if (this.conflict) return;
     this.conflict = err;
-    this.lastError = err.message;
     this.logger.error(
       { err: err.message, replica: this.client.description, generation: this.generation, otherGeneration: err.other.generation, otherHost: err.other.host },
       "replication stopped: another writer uses this replica; restart this instance only once it is the only writer (see docs/replication.md, Single writer)",
