@@ -29,10 +29,10 @@ function lease(client: ReplicaClient, owner: string, ttlMs = 600): ReplicaLease 
   return new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
 }
 
-async function holder(client: ReplicaClient): Promise<{ owner: string; generation: string | null; expiresAt: string }> {
+async function holder(client: ReplicaClient): Promise<{ owner: string; generation: string; expiresAt: string }> {
   const current = await client.getVersioned(LEASE_KEY);
   assert.ok(current, "the lease object exists");
-  return JSON.parse(current.body.toString()) as { owner: string; generation: string | null; expiresAt: string };
+  return JSON.parse(current.body.toString()) as { owner: string; generation: string; expiresAt: string };
 }
 
 test("directory client: of concurrent creates of one key exactly one wins, and the object is the winner's", async () => {
@@ -90,7 +90,7 @@ test("lease: a live holder that renews keeps it (the newcomer gets a conflict na
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  await assert.rejects(b.acquire(null), (err: unknown) => {
+  await assert.rejects(b.acquire(GEN_B), (err: unknown) => {
     assert.ok(err instanceof WriterConflictError);
     assert.equal(err.other.generation, GEN_A);
     assert.match(err.message, new RegExp(GEN_A));

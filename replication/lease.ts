@@ -23,7 +23,7 @@ const TAKEOVER_MARGIN_MS = 500;
 
 interface LeaseBody {
   readonly owner: string;
-  readonly generation: string | null;
+  readonly generation: string;
   readonly host: string;
   readonly pid: number;
   readonly acquiredAt: string;
@@ -47,8 +47,8 @@ export class WriterConflictError extends Error {
 function parseLease(body: Buffer): LeaseBody | null {
   try {
     const v = JSON.parse(body.toString("utf8")) as LeaseBody;
-    const valid = typeof v === "object" && v !== null && typeof v.owner === "string" && typeof v.expiresAt === "string" &&
-      !Number.isNaN(Date.parse(v.expiresAt));
+    const valid = typeof v === "object" && v !== null && typeof v.owner === "string" && typeof v.generation === "string" &&
+      typeof v.host === "string" && typeof v.expiresAt === "string" && !Number.isNaN(Date.parse(v.expiresAt));
     return valid ? v : null;
   } catch {
     return null;
@@ -60,7 +60,7 @@ function conflictWith(holder: LeaseBody | null, client: ReplicaClient): WriterCo
     return new WriterConflictError(`the replica lease in ${client.description} was replaced by something unreadable: another program writes there`, { owner: null, generation: null, host: null });
   }
   return new WriterConflictError(
-    `another writer holds the replica lease in ${client.description}: generation ${holder.generation ?? "(none yet)"}, host ${holder.host}, pid ${holder.pid}`,
+    `another writer holds the replica lease in ${client.description}: generation ${holder.generation}, host ${holder.host}, pid ${holder.pid}`,
     { owner: holder.owner, generation: holder.generation, host: holder.host },
   );
 }
@@ -107,7 +107,7 @@ export class ReplicaLease {
   /** What we last wrote (conditional mode). */
   private etag: string | null = null;
   private writtenAt = 0;
-  private generation: string | null = null;
+  private generation = "";
   private acquiredAt = "";
 
   constructor(options: LeaseOptions) {
@@ -126,7 +126,7 @@ export class ReplicaLease {
    * at once. Held by another live writer: waits until it expires (at most the TTL), then
    * takes it if it did not change meanwhile; a renewal during the wait is a conflict.
    */
-  async acquire(generation: string | null): Promise<void> {
+  async acquire(generation: string): Promise<void> {
     if (this.conditional === null) {
       this.conditional = await probeConditionalWrites(this.client);
       if (!this.conditional) {
@@ -208,7 +208,7 @@ export class ReplicaLease {
    * Writes the lease: conditionally (create when `expectedEtag` is null, else swap), or in
    * best-effort mode unconditionally and read back. False when the condition failed.
    */
-  private async write(generation: string | null, expectedEtag: string | null): Promise<boolean> {
+  private async write(generation: string, expectedEtag: string | null): Promise<boolean> {
     const now = Date.now();
     if (!this.held) this.acquiredAt = new Date(now).toISOString();
     const body = this.body(generation, now + this.ttlMs);
@@ -230,7 +230,7 @@ export class ReplicaLease {
     return true;
   }
 
-  private body(generation: string | null, expiresAt: number): Buffer {
+  private body(generation: string, expiresAt: number): Buffer {
     const lease: LeaseBody = {
       owner: this.owner, generation, host: os.hostname(), pid: process.pid, acquiredAt: this.acquiredAt, expiresAt: new Date(expiresAt).toISOString(),
     };

@@ -42,18 +42,14 @@ export class WriterGuard {
   }
 
   /**
-   * Before an upload to `generation` (null: none yet, at start): the start-up checks and
-   * the lease the first time, a renewal when due afterwards. Throws WriterConflictError.
+   * Before an upload to `generation`: the start-up check and the lease the first time, a
+   * renewal when due afterwards. Throws WriterConflictError.
    */
-  beforeUpload(generation: string | null): Promise<void> {
+  beforeUpload(generation: string): Promise<void> {
     return this.serially(async () => {
       if (!this.checked) {
         await this.checkNewestGeneration();
         this.checked = true;
-      }
-      if (generation === null) {
-        if (!this.lease.holds) await this.lease.acquire(null);
-        return;
       }
       await this.lease.renewIfDue(generation);
       // Recorded before anything of the generation is uploaded: a crash between the two
