@@ -32,7 +32,7 @@ export class WriterGuard {
 
   constructor(options: WriterGuardOptions) {
     this.client = options.client;
-    this.record = WriterRecord.load(options.dbPath);
+    this.record = WriterRecord.load(options.dbPath, options.client.description);
     this.restoredFrom = options.restoredFrom;
     this.lease = new ReplicaLease({ client: options.client, ttlMs: options.leaseTtlMs, owner: this.record.owner, logger: options.logger });
   }

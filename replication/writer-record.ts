@@ -4,7 +4,8 @@
 // `owner` identifies this database's writer across its runs: a lease held by the same
 // owner was left by an earlier run on this disk (a restart or a crash) and is taken over at
 // once. `generations` are the last few this database replicated to (or was restored
-// from): when the replica's newest generation is none of them, someone else wrote it.
+// from) in `replica`: when that replica's newest generation is none of them, someone else
+// wrote it. Pointed at another replica, the database starts with no history there.
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -16,6 +17,8 @@ const KEPT_GENERATIONS = 8;
 
 export interface WriterRecordData {
   readonly owner: string;
+  /** The replica the generations are in (its description: no credentials). */
+  readonly replica: string;
   /** Oldest first. */
   readonly generations: readonly string[];
 }
@@ -27,7 +30,7 @@ export function writerRecordPathOf(dbPath: string): string {
 function isRecord(value: unknown): value is WriterRecordData {
   const v = value as WriterRecordData | null;
   return (
-    typeof v === "object" && v !== null && typeof v.owner === "string" && /^[0-9a-f]{16}$/.test(v.owner) &&
+    typeof v === "object" && v !== null && typeof v.owner === "string" && /^[0-9a-f]{16}$/.test(v.owner) && typeof v.replica === "string" &&
     Array.isArray(v.generations) && v.generations.every((g) => typeof g === "string" && isGenerationId(g))
   );
 }
@@ -36,13 +39,17 @@ export class WriterRecord {
   private data: WriterRecordData;
   private saved: boolean;
 
-  private constructor(private readonly file: string, data: WriterRecordData | null) {
-    this.saved = data !== null;
-    this.data = data ?? { owner: randomBytes(8).toString("hex"), generations: [] };
+  private constructor(private readonly file: string, replica: string, data: WriterRecordData | null) {
+    this.saved = data?.replica === replica;
+    this.data = {
+      owner: data?.owner ?? randomBytes(8).toString("hex"),
+      replica,
+      generations: data?.replica === replica ? data.generations : [],
+    };
   }
 
-  /** The record of the database at `dbPath`; a missing or unreadable one starts afresh (nothing known). */
-  static load(dbPath: string): WriterRecord {
+  /** The record of the database at `dbPath` for `replica`; a missing or unreadable one starts afresh (nothing known). */
+  static load(dbPath: string, replica: string): WriterRecord {
     const file = writerRecordPathOf(dbPath);
     let data: unknown = null;
     try {
@@ -50,7 +57,7 @@ export class WriterRecord {
     } catch {
       // missing or torn: this database has no history as a writer
     }
-    return new WriterRecord(file, isRecord(data) ? data : null);
+    return new WriterRecord(file, replica, isRecord(data) ? data : null);
   }
 
   get owner(): string {
@@ -66,7 +73,7 @@ export class WriterRecord {
   remember(generation: string): void {
     if (this.saved && this.data.generations.at(-1) === generation) return;
     const generations = [...this.data.generations.filter((g) => g !== generation), generation].slice(-KEPT_GENERATIONS);
-    this.data = { owner: this.data.owner, generations };
+    this.data = { ...this.data, generations };
     this.save();
   }
 
