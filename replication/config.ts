@@ -8,6 +8,8 @@ export interface ReplicationConfig {
   readonly syncTimeoutMs: number;
   readonly snapshotIntervalMs: number;
   readonly retentionMs: number;
+  /** How long the replica lease lasts unrenewed (REPLICATION_DEFAULTS.leaseTtlMs when absent). */
+  readonly leaseTtlMs?: number;
 }
 
 export const REPLICATION_DEFAULTS = {
@@ -16,4 +18,5 @@ export const REPLICATION_DEFAULTS = {
   syncTimeoutMs: 10_000,
   snapshotIntervalMs: 24 * 3_600_000,
   retentionMs: 24 * 3_600_000,
+  leaseTtlMs: 30_000,
 } as const;

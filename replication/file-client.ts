@@ -1,16 +1,28 @@
 // A replica in a local directory (a mounted volume, or tests). Objects are files at their
 // keys; each is written to a hidden temporary file, fsynced and renamed, and the directory
 // fsynced, so a crash leaves either the whole object under its name or nothing.
+//
+// Conditional writes are real here: create-if-absent is a link() of the finished temporary
+// file (which fails if the name exists), and compare-and-swap runs under a lock file made
+// with O_EXCL; an etag is a hash of the contents. So a lease works on a shared directory.
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject } from "./replica-client.js";
+import { setTimeout as delay } from "node:timers/promises";
+import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "./replica-client.js";
 
 /** Temporary files start with a dot, and listings skip dot-files. */
 const TEMP_PREFIX = ".";
+/** A compare-and-swap lock older than this was left by a crash: it is broken. */
+const STALE_LOCK_MS = 10_000;
+const LOCK_WAIT_MS = 5_000;
+
+function etagOf(body: Buffer): string {
+  return createHash("sha256").update(body).digest("hex").slice(0, 32);
+}
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -64,6 +76,42 @@ export class FileReplicaClient implements ReplicaClient {
     return handle.createReadStream();
   }
 
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    this.onRequest("GetObject");
+    let body: Buffer;
+    try {
+      body = await fs.readFile(this.pathOf(key));
+    } catch (err) {
+      if (errorCode(err) === "ENOENT") return null;
+      throw new Error(`cannot read ${key} in ${this.description}: ${(err as Error).message}`, { cause: err });
+    }
+    return { body, etag: etagOf(body) };
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<string | null> {
+    this.onRequest("PutObject");
+    const created = await this.writeObject(key, async (handle) => {
+      await handle.writeFile(body);
+    }, "link");
+    return created ? etagOf(body) : null;
+  }
+
+  async putIfMatch(key: string, body: Buffer, etag: string): Promise<string | null> {
+    // Without a lock first: a stale etag (the usual conflict) or a missing object needs no lock.
+    if ((await this.getVersioned(key))?.etag !== etag) return null;
+    const file = this.pathOf(key);
+    const lock = path.join(path.dirname(file), `${TEMP_PREFIX}${path.basename(file)}.lock`);
+    await this.takeLock(lock, key);
+    try {
+      const current = await this.getVersioned(key);
+      if (current?.etag !== etag) return null;
+      await this.put(key, body);
+      return etagOf(body);
+    } finally {
+      await fs.rm(lock, { force: true });
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<ReplicaObject> {
     this.onRequest("ListObjectsV2");
     // Walk only the deepest directory the prefix names whole; filter the rest by key.
@@ -98,7 +146,28 @@ export class FileReplicaClient implements ReplicaClient {
     return path.join(this.root, ...parts);
   }
 
-  private async writeObject(key: string, write: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
+  /** Waits for the lock file to be free and creates it; breaks a lock a crash left behind. */
+  private async takeLock(lock: string, key: string): Promise<void> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await fs.open(lock, "wx")).close();
+        return;
+      } catch (err) {
+        if (errorCode(err) !== "EEXIST") throw new Error(`cannot lock ${key} in ${this.description}: ${(err as Error).message}`, { cause: err });
+      }
+      const age = Date.now() - ((await fs.stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) await fs.rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${key} in ${this.description} stayed locked for ${LOCK_WAIT_MS} ms (lock file ${lock})`);
+      else await delay(10 + Math.random() * 20);
+    }
+  }
+
+  /**
+   * Writes the object through a temporary file. "replace" renames it over any existing
+   * object; "link" creates the name only if it is free and returns false if it was taken.
+   */
+  private async writeObject(key: string, write: (handle: fs.FileHandle) => Promise<void>, mode: "replace" | "link" = "replace"): Promise<boolean> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}.tmp-${randomBytes(6).toString("hex")}`);
@@ -110,10 +179,27 @@ export class FileReplicaClient implements ReplicaClient {
       } finally {
         await handle.close();
       }
-      await fs.rename(temp, file);
+      if (mode === "replace") {
+        await fs.rename(temp, file);
+      } else {
+        try {
+          await fs.link(temp, file);
+        } catch (err) {
+          if (errorCode(err) === "EEXIST") return false;
+          // Some network and FUSE file systems have no hard links: no lease there, only best effort.
+          if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(err) ?? "")) {
+            throw new ConditionalWritesUnsupportedError(`${this.description} has no hard links (${errorCode(err)}), so no atomic create`);
+          }
+          throw err;
+        } finally {
+          await fs.rm(temp, { force: true });
+        }
+      }
       await fsyncDirectory(dir);
+      return true;
     } catch (err) {
       await fs.rm(temp, { force: true });
+      if (err instanceof ConditionalWritesUnsupportedError) throw err;
       throw new Error(`cannot write ${key} to ${this.description}: ${(err as Error).message}`, { cause: err });
     }
   }

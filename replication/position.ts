@@ -6,9 +6,8 @@
 // start it is consumed (removed) whatever the outcome, so that a crash later in that run
 // can never leave a record that looks valid.
 
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import path from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { writeFileDurably } from "./durable-file.js";
 import { isGenerationId } from "./layout.js";
 import type { DatabaseFingerprint } from "./database-file.js";
 
@@ -56,22 +55,7 @@ export function takePosition(dbPath: string): { position: PersistedPosition | nu
 
 /** Writes the record atomically (temporary file, fsync, rename, directory fsync). */
 export function writePosition(dbPath: string, position: PersistedPosition): void {
-  const file = positionPathOf(dbPath);
-  const temp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
-  const fd = openSync(temp, "wx");
-  try {
-    writeSync(fd, `${JSON.stringify(position, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dir = openSync(path.dirname(file), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurably(positionPathOf(dbPath), `${JSON.stringify(position, null, 2)}\n`);
 }
 
 export function removePosition(dbPath: string): void {

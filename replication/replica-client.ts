@@ -17,6 +17,18 @@ export class ReplicaObjectNotFoundError extends Error {
   }
 }
 
+/** A small object read together with its version, for compare-and-swap. */
+export interface VersionedObject {
+  readonly body: Buffer;
+  /** Opaque: changes whenever the object is written. */
+  readonly etag: string;
+}
+
+/** The store refused a conditional request outright (it does not implement the headers). */
+export class ConditionalWritesUnsupportedError extends Error {
+  override name = "ConditionalWritesUnsupportedError";
+}
+
 /**
  * The few operations replication needs from a replica store. Implemented for S3 (and
  * every S3-compatible store) and for a local directory. Keys always use `/`.
@@ -34,4 +46,13 @@ export interface ReplicaClient {
   list(prefix: string): AsyncIterable<ReplicaObject>;
   /** Deletes objects; missing ones are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /** Reads a small object and its etag; null when it is missing. */
+  getVersioned(key: string): Promise<VersionedObject | null>;
+  /**
+   * Creates `key` only if it does not exist: the new etag, or null when it exists. A store
+   * that ignores the condition overwrites instead: probe it first (./lease.ts).
+   */
+  putIfAbsent(key: string, body: Buffer): Promise<string | null>;
+  /** Replaces `key` only if its etag is still `etag`: the new etag, or null when it changed or is gone. */
+  putIfMatch(key: string, body: Buffer, etag: string): Promise<string | null>;
 }

@@ -106,3 +106,39 @@ test("litepaste replicate: follows a database another process writes and checkpo
   await restoreReplica(client, { outputPath: restored });
   assert.equal(dumpDatabase(restored), expected);
 });
+
+test("litepaste replicate: a second replicator on the same replica finds the first one's lease, uploads nothing and exits 1", async (t) => {
+  const dir = tempDir(t);
+  const replicaUrl = pathToFileURL(path.join(dir, "replica")).href;
+  const start = (name: string) => {
+    const dbPath = path.join(dir, `${name}.db`);
+    const db = new Database(dbPath);
+    t.after(() => db.close());
+    db.pragma("journal_mode = WAL");
+    db.exec("CREATE TABLE log (id INTEGER PRIMARY KEY, line TEXT)");
+    const child = spawn(process.execPath, [litepaste, "replicate", "-sync-interval", "50ms", "-lease-ttl", "2s", dbPath, replicaUrl], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    t.after(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    return { db, child, log: () => log };
+  };
+  const first = start("first");
+  await waitFor("the first snapshot", () => replicaKeys(path.join(dir, "replica")).some((k) => k.kind === "snapshot"));
+  const second = start("second");
+  // The first keeps writing, so it keeps renewing its lease while the second waits for it.
+  for (let i = 0; i < 400 && !/replication stopped/.test(second.log()); i++) {
+    first.db.prepare("INSERT INTO log (line) VALUES (?)").run(`line ${i}`);
+    await sleep(25);
+  }
+  assert.match(second.log(), /"level":50.*replication stopped: another writer uses this replica/);
+  second.child.kill("SIGTERM");
+  assert.equal(((await once(second.child, "exit")) as [number | null])[0], 1, second.log());
+  first.child.kill("SIGTERM");
+  assert.equal(((await once(first.child, "exit")) as [number | null])[0], 0, first.log());
+  assert.equal(new Set(replicaKeys(path.join(dir, "replica")).map((k) => k.generation)).size, 1);
+  const restored = path.join(dir, "restored.db");
+  await restoreReplica(new FileReplicaClient(path.join(dir, "replica")), { outputPath: restored });
+  assert.equal(dumpDatabase(restored), dumpDatabase(path.join(dir, "first.db")));
+});

@@ -30,6 +30,7 @@ Flags:
   -sync-interval DURATION      ship new writes this often (default ${formatDuration(REPLICATION_DEFAULTS.syncIntervalMs)})
   -snapshot-interval DURATION  take a snapshot this often (default ${formatDuration(REPLICATION_DEFAULTS.snapshotIntervalMs)})
   -retention DURATION          keep snapshots and WAL this long (default ${formatDuration(REPLICATION_DEFAULTS.retentionMs)})
+  -lease-ttl DURATION          the replica lease (one writer per replica) lasts this long unrenewed (default ${formatDuration(REPLICATION_DEFAULTS.leaseTtlMs)})
 
 Durations are Go-style: 500ms, 10s, 5m, 24h.
 `;
@@ -42,12 +43,14 @@ interface ReplicateArgs {
   readonly syncIntervalMs: number;
   readonly snapshotIntervalMs: number;
   readonly retentionMs: number;
+  readonly leaseTtlMs: number;
 }
 
 const DURATION_FLAGS = {
   "sync-interval": "syncIntervalMs",
   "snapshot-interval": "snapshotIntervalMs",
   retention: "retentionMs",
+  "lease-ttl": "leaseTtlMs",
 } as const;
 
 function parseArgs(args: readonly string[]): ReplicateArgs | "help" {
@@ -55,6 +58,7 @@ function parseArgs(args: readonly string[]): ReplicateArgs | "help" {
     syncIntervalMs: REPLICATION_DEFAULTS.syncIntervalMs,
     snapshotIntervalMs: REPLICATION_DEFAULTS.snapshotIntervalMs,
     retentionMs: REPLICATION_DEFAULTS.retentionMs,
+    leaseTtlMs: REPLICATION_DEFAULTS.leaseTtlMs,
   };
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -108,6 +112,7 @@ export async function runReplicate(args: string[], io: ReplicateIo, stop?: Abort
     syncTimeoutMs: REPLICATION_DEFAULTS.syncTimeoutMs,
     snapshotIntervalMs: parsed.snapshotIntervalMs,
     retentionMs: parsed.retentionMs,
+    leaseTtlMs: parsed.leaseTtlMs,
   };
   const logger = pino({ level: "info", base: { app: "litepaste", command: "replicate" } }, io.stderr);
   let replicator;

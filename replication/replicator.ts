@@ -23,6 +23,7 @@ import { lz4FrameEncode } from "./lz4.js";
 import { writePosition } from "./position.js";
 import type { ReplicaClient } from "./replica-client.js";
 import { enforceRetention } from "./retention.js";
+import { WriterConflictError, type WriterGuard } from "./single-writer.js";
 import { captureDatabaseImage, uploadDatabaseImage, type DatabaseImage } from "./snapshot.js";
 import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
 import { WalPin } from "./wal-pin.js";
@@ -41,8 +42,10 @@ export interface ReplicationStatus {
   lagSeconds: number;
   lastSyncAt: Date | null;
   lastError: string | null;
-  /** False from a failed upload (segment or snapshot) until the next one succeeds. */
+  /** False from a failed upload (segment or snapshot) until the next one succeeds, and for good after a writer conflict. */
   healthy: boolean;
+  /** Another instance writes this replica: replication stopped for good (see single-writer.ts). */
+  writerConflict: { generation: string | null; host: string | null } | null;
 }
 
 /** Where the replicator starts: the generation a clean stop left off, or a new one (and why). */
@@ -56,6 +59,8 @@ export interface ReplicatorOptions {
   readonly config: ReplicationConfig;
   readonly logger: Logger;
   readonly plan: GenerationPlan;
+  /** Consulted before every upload: the single-writer checks and the replica lease. */
+  readonly guard: WriterGuard;
   /**
    * Hold a read transaction between syncs (Litestream's method), for a database that other
    * processes write and checkpoint: no one can then restart the WAL behind our back.
@@ -115,6 +120,7 @@ export class Replicator {
   private readonly client: ReplicaClient;
   private readonly config: ReplicationConfig;
   private readonly logger: Logger;
+  private readonly guard: WriterGuard;
   private readonly checkpointThresholdPages: number;
   private readonly truncateWalBytes: number;
   private readonly counters: ReplicationCounters;
@@ -158,6 +164,8 @@ export class Replicator {
   private nextAttemptAt = 0;
   private lastError: string | null = null;
   private lastSyncAt: Date | null = null;
+  /** Set once another writer is detected; nothing is uploaded after that. */
+  private conflict: WriterConflictError | null = null;
 
   private snapshotTask: Promise<void> | null = null;
   /** Aborts a periodic snapshot's upload at stop (a generation's first snapshot is left to finish). */
@@ -180,6 +188,7 @@ export class Replicator {
     this.client = options.client;
     this.config = options.config;
     this.logger = options.logger;
+    this.guard = options.guard;
     this.checkpointThresholdPages = options.checkpointThresholdPages ?? 1000;
     this.truncateWalBytes = options.truncateWalBytes ?? 64 << 20;
     this.counters = options.counters ?? newReplicationCounters();
@@ -221,6 +230,7 @@ export class Replicator {
 
   waitUntilReplicated(): Promise<void> {
     if (this.stopping) return Promise.reject(new Error("replication is stopping"));
+    if (this.conflict) return Promise.reject(this.conflict);
     const shipped = this.waiters.wait();
     this.dirty = true;
     this.kick();
@@ -236,9 +246,10 @@ export class Replicator {
       offset: this.position.offset,
       lagSeconds: this.lagSeconds(),
       lastSyncAt: this.lastSyncAt,
-      lastError: this.lastError,
+      lastError: this.conflict?.message ?? this.lastError,
       // Starting a generation (generation still null) is not a failure; failing to is.
-      healthy: this.lastError === null,
+      healthy: this.conflict === null && this.lastError === null,
+      writerConflict: this.conflict && { generation: this.conflict.other.generation, host: this.conflict.other.host },
     };
   }
 
@@ -261,7 +272,7 @@ export class Replicator {
 
   /** Every sync interval: cheap checks only; S3 is touched only when there is work. */
   private tick(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.conflict) return;
     const signature = this.walFileSignature();
     if (signature !== this.walSignature) {
       // Another connection (or process) wrote: nothing calls notifyCommit for it.
@@ -284,7 +295,7 @@ export class Replicator {
 
   /** Runs a sync now, or right after the one in progress; not while backing off after a failure. */
   private kick(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.conflict) return;
     if (this.running) {
       this.rerun = true;
       return;
@@ -301,8 +312,10 @@ export class Replicator {
   private async runOnce(): Promise<void> {
     try {
       if (this.generation === null) await this.startGeneration();
+      else if (!this.guard.holdsLease) await this.beforeUpload(this.generation); // at start: check before anything else
       if (await this.syncOnce()) this.rerun = true;
     } catch (err) {
+      if (err instanceof WriterConflictError) return; // handled by beforeUpload
       if (err instanceof WalDiscontinuityError) {
         this.logger.warn({ reason: err.message, replica: this.client.description }, "WAL continuity lost: starting a new generation");
         this.loseGeneration(err.message);
@@ -333,6 +346,30 @@ export class Replicator {
     this.nextAttemptAt = Date.now() + backoff;
   }
 
+  /** The single-writer checks; a conflict stops replication here, whoever the caller. */
+  private async beforeUpload(generation: string): Promise<void> {
+    try {
+      await this.guard.beforeUpload(generation);
+    } catch (err) {
+      if (err instanceof WriterConflictError) this.stopForConflict(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Another writer: uploading more would interleave two histories in one replica. Local
+   * writes go on (async mode acknowledges them; sync mode answers 503), nothing is shipped.
+   */
+  private stopForConflict(err: WriterConflictError): void {
+    if (this.conflict) return;
+    this.conflict = err;
+    this.logger.error(
+      { err: err.message, replica: this.client.description, generation: this.generation, otherGeneration: err.other.generation, otherHost: err.other.host },
+      "replication stopped: another writer uses this replica; restart this instance only once it is the only writer (see docs/replication.md, Single writer)",
+    );
+    this.waiters.rejectAll(err);
+  }
+
   private loseGeneration(reason: string): void {
     this.generation = null;
     this.newGenerationReason = reason;
@@ -354,6 +391,7 @@ export class Replicator {
    */
   private async startGeneration(): Promise<void> {
     const generation = newGenerationId();
+    await this.beforeUpload(generation);
     const mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
     this.pin?.hold();
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
@@ -417,7 +455,7 @@ export class Replicator {
         },
         (err: unknown) => {
           this.nextSnapshotAttemptAt = Date.now() + this.maxRetryDelayMs;
-          if (!this.stopping) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
+          if (!this.stopping && !this.conflict) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
         },
       )
       .finally(() => {
@@ -442,6 +480,7 @@ export class Replicator {
       if (known.header && !truncated && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;
       if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
+      await this.beforeUpload(generation);
       const before = this.shippedSinceSnapshot;
       await this.uploadSnapshot(snapshotKey(generation, index), image, this.snapshotAbort.signal);
       this.lastSnapshotAt = Date.now();
@@ -535,6 +574,7 @@ export class Replicator {
     }
     const compressed = lz4FrameEncode(segment.data);
     try {
+      await this.beforeUpload(generation);
       await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), compressed);
     } catch (err) {
       this.stillUnshipped(unshippedSince);
@@ -654,6 +694,7 @@ export class Replicator {
   private async shutDown(closeAppDatabase: () => void): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    this.guard.interrupt(); // a wait for another writer's lease ends now
     // A periodic snapshot can wait for the next run; a new generation's first one cannot:
     // without it nothing of this run reaches the replica, so it is left to finish.
     this.snapshotAbort.abort();
@@ -667,9 +708,9 @@ export class Replicator {
       closeAppDatabase();
     };
     const generation = this.generation;
-    const flushed = generation !== null && (await this.flush(closeAll));
+    const flushed = generation !== null && this.conflict === null && this.guard.holdsLease && (await this.flush(closeAll));
     if (!flushed) {
-      if (generation !== null) {
+      if (generation !== null && this.conflict === null) {
         this.lastError ??= `writes were still arriving after ${formatDuration(this.config.syncTimeoutMs)} of flushing`;
         this.logger.error({ replica: this.client.description, err: this.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
       }
@@ -677,6 +718,7 @@ export class Replicator {
     }
     this.waiters.rejectAll(new Error("replication stopped"));
     if (flushed) await this.persistPosition(generation);
+    if (this.conflict === null) await this.guard.release();
   }
 
   /**
@@ -699,6 +741,7 @@ export class Replicator {
           this.lastError = err.message;
           return false;
         }
+        if (err instanceof WriterConflictError) return false;
         this.failed(err);
         await delay(Math.max(0, Math.min(this.nextAttemptAt, deadline) - Date.now()));
       }

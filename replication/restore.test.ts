@@ -5,11 +5,11 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { FileReplicaClient } from "./file-client.js";
 import { lz4FrameDecode, lz4FrameEncode } from "./lz4.js";
 import { openReplicaClient } from "./replica-url.js";
-import type { ReplicaClient, ReplicaObject } from "./replica-client.js";
+import type { ReplicaClient } from "./replica-client.js";
+import { CountingReplicaClient } from "../test/helpers/counting-client.js";
 import { NoReplicaError, findLatestGeneration, restoreReplica, type RestoreProgress } from "./restore.js";
 import { litestreamFixtures } from "../test/helpers/paths.js";
 import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
@@ -63,15 +63,12 @@ function assertNoOutput(output: string): void {
 }
 
 /** A real client that records which objects were downloaded. */
-class RecordingClient implements ReplicaClient {
+class RecordingClient extends CountingReplicaClient {
   readonly gets: string[] = [];
-  constructor(private readonly inner: ReplicaClient) {}
-  get description() { return this.inner.description; }
-  put(key: string, body: Buffer) { return this.inner.put(key, body); }
-  putStream(key: string, body: Readable) { return this.inner.putStream(key, body); }
-  get(key: string) { this.gets.push(key); return this.inner.get(key); }
-  list(prefix: string): AsyncIterable<ReplicaObject> { return this.inner.list(prefix); }
-  delete(keys: readonly string[]) { return this.inner.delete(keys); }
+  override get(key: string) {
+    this.gets.push(key);
+    return super.get(key);
+  }
 }
 
 for (const name of ["restore-ok", "snapshot-only"]) {

@@ -7,7 +7,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject } from "./replica-client.js";
+import {
+  ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
+} from "./replica-client.js";
 
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
@@ -97,6 +99,44 @@ export class S3ReplicaClient implements ReplicaClient {
         Bucket: this.options.bucket, Key: this.options.prefix + key, Body: body, ContentLength: body.byteLength,
       }));
     } catch (err) {
+      throw this.translate(err, "PutObject", key);
+    }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.options.prefix + key }));
+      const body = Buffer.from(await response.Body!.transformToByteArray());
+      return { body, etag: response.ETag ?? "" };
+    } catch (err) {
+      const translated = this.translate(err, "GetObject", key);
+      if (translated instanceof ReplicaObjectNotFoundError) return null;
+      throw translated;
+    }
+  }
+
+  putIfAbsent(key: string, body: Buffer): Promise<string | null> {
+    return this.putConditionally(key, body, { IfNoneMatch: "*" });
+  }
+
+  putIfMatch(key: string, body: Buffer, etag: string): Promise<string | null> {
+    return this.putConditionally(key, body, { IfMatch: etag });
+  }
+
+  /**
+   * 412 (the condition failed), 409 (a concurrent conditional write won) and 404 (If-Match
+   * on a missing object) all mean: not written. 501: the store has no conditional writes.
+   */
+  private async putConditionally(key: string, body: Buffer, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string | null> {
+    try {
+      const response = await this.s3.send(new PutObjectCommand({
+        Bucket: this.options.bucket, Key: this.options.prefix + key, Body: body, ContentLength: body.byteLength, ...condition,
+      }));
+      return response.ETag ?? "";
+    } catch (err) {
+      const status = (err as SdkError).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || (status === 404 && (err as SdkError).name !== "NoSuchBucket")) return null;
+      if (status === 501) throw new ConditionalWritesUnsupportedError(`${this.description} does not implement conditional writes`);
       throw this.translate(err, "PutObject", key);
     }
   }

@@ -3,18 +3,21 @@
 
 import { existsSync, statSync } from "node:fs";
 import type { Logger } from "pino";
-import type { ReplicationConfig } from "./config.js";
+import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
 import { fingerprintDatabase } from "./database-file.js";
 import { generationPrefix, parseReplicaKey } from "./layout.js";
 import { removePosition, takePosition, type PersistedPosition } from "./position.js";
 import type { ReplicaClient } from "./replica-client.js";
 import { NoReplicaError, restoreReplica } from "./restore.js";
 import { Replicator, type GenerationPlan, type ReplicatorOptions } from "./replicator.js";
+import { WriterGuard } from "./single-writer.js";
 import { walPathOf } from "./wal-tail.js";
 
 export interface StartupDecision {
   /** The database was missing and has been restored from the replica. */
   readonly restored: boolean;
+  /** The generation restored from, when `restored`. */
+  readonly restoredFrom: string | null;
   readonly plan: GenerationPlan;
 }
 
@@ -39,22 +42,22 @@ export async function decideStartup(dbPath: string, client: ReplicaClient, logge
       logger.info({ db: dbPath, replica: client.description, generation: result.generation, index: result.index }, "restored the database from the replica");
       // The restored state is the replica's, but nothing proves the round it ended in was
       // complete: the simple, safe choice is a new generation.
-      return { restored: true, plan: { kind: "new", reason: `restored from generation ${result.generation}` } };
+      return { restored: true, restoredFrom: result.generation, plan: { kind: "new", reason: `restored from generation ${result.generation}` } };
     } catch (err) {
       if (err instanceof NoReplicaError) {
         logger.info({ db: dbPath, replica: client.description }, "no database and an empty replica: starting fresh");
-        return { restored: false, plan: { kind: "new", reason: "a new database" } };
+        return { restored: false, restoredFrom: null, plan: { kind: "new", reason: "a new database" } };
       }
       throw new Error(`cannot restore ${dbPath} from ${client.description}: ${(err as Error).message}`, { cause: err });
     }
   }
 
   const { position, problem } = takePosition(dbPath);
-  if (!position) return { restored: false, plan: { kind: "new", reason: problem ?? "no record of a clean stop" } };
+  if (!position) return { restored: false, restoredFrom: null, plan: { kind: "new", reason: problem ?? "no record of a clean stop" } };
   const reason = await whyNotContinue(dbPath, position, client);
-  if (typeof reason === "string") return { restored: false, plan: { kind: "new", reason } };
+  if (typeof reason === "string") return { restored: false, restoredFrom: null, plan: { kind: "new", reason } };
   logger.info({ generation: position.generation, index: position.index }, "continuing the replica's generation after a clean stop");
-  return { restored: false, plan: { kind: "continue", generation: position.generation, index: position.index, lastSnapshot: reason.lastSnapshot } };
+  return { restored: false, restoredFrom: null, plan: { kind: "continue", generation: position.generation, index: position.index, lastSnapshot: reason.lastSnapshot } };
 }
 
 /** A reason to start a new generation, or when the record holds, the generation's newest snapshot. */
@@ -84,7 +87,7 @@ async function whyNotContinue(dbPath: string, position: PersistedPosition, clien
   return { lastSnapshot };
 }
 
-export type ReplicatorTuning = Omit<ReplicatorOptions, "dbPath" | "client" | "config" | "logger" | "plan">;
+export type ReplicatorTuning = Omit<ReplicatorOptions, "dbPath" | "client" | "config" | "logger" | "plan" | "guard">;
 
 export interface PreparedReplicator {
   readonly restored: boolean;
@@ -99,14 +102,16 @@ export async function prepareReplicator(
   client: ReplicaClient,
   tuning: ReplicatorTuning = {},
 ): Promise<PreparedReplicator> {
-  const { restored, plan } = await decideStartup(dbPath, client, logger);
+  const { restored, restoredFrom, plan } = await decideStartup(dbPath, client, logger);
   let started = false;
   return {
     restored,
     start() {
       if (started) throw new Error("replication already started");
       started = true;
-      return new Replicator({ ...tuning, dbPath, client, config, logger, plan });
+      const leaseTtlMs = config.leaseTtlMs ?? REPLICATION_DEFAULTS.leaseTtlMs;
+      const guard = new WriterGuard({ dbPath, client, leaseTtlMs, logger, restoredFrom });
+      return new Replicator({ ...tuning, dbPath, client, config, logger, plan, guard });
     },
   };
 }

@@ -35,10 +35,24 @@ export interface AppDeps {
   readonly replicationStatus?: () => ReplicationHealth;
 }
 
-/** What /healthz needs from replication; `healthy: false` makes the answer 503. */
+/** What /healthz needs from replication; the rest of the status is shown as it is. */
 export interface ReplicationHealth {
+  readonly mode: "async" | "sync";
+  /** False while uploads fail. */
   readonly healthy: boolean;
+  /** Set when another instance writes the same replica: replication has stopped. */
+  readonly writerConflict: unknown;
   readonly [detail: string]: unknown;
+}
+
+/**
+ * A replica outage is unhealthy only in sync mode, where uploads fail with it; in async
+ * mode uploads go on and a restart would only lose the WAL not yet shipped. Another
+ * writer is unhealthy in both: nothing is replicated any more.
+ */
+function replicationOk(replication: ReplicationHealth | null): boolean {
+  if (!replication) return true;
+  return replication.writerConflict === null && (replication.mode === "async" || replication.healthy);
 }
 
 /**
@@ -188,11 +202,10 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
           await waitUntilReplicated();
         } catch (err) {
           logger.warn({ err, id }, "paste stored locally but not yet replicated");
-          throw new HttpError(
-            503,
-            `paste ${id} was stored locally but is not replicated yet; it will be once the replica is reachable`,
-            { "Retry-After": "10" },
-          );
+          const why = replicationStatus?.().writerConflict
+            ? "replication has stopped because another server writes the same replica (see /healthz)"
+            : "it will be once the replica is reachable";
+          throw new HttpError(503, `paste ${id} was stored locally but is not replicated yet; ${why}`, { "Retry-After": "10" });
         }
       }
       return id;
@@ -262,7 +275,7 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
       database = (err as Error).message;
     }
     const replication = replicationStatus?.() ?? null;
-    const healthy = database === "ok" && (replication?.healthy ?? true);
+    const healthy = database === "ok" && replicationOk(replication);
     return reply
       .code(healthy ? 200 : 503)
       .header("Cache-Control", "no-store")

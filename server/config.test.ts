@@ -55,7 +55,7 @@ test("environment: LogPaste's current and legacy names; a flag wins over its var
 });
 
 test("replication settings: DB_REPLICA_URL turns it on; durations in Go syntax", () => {
-  const c = loadConfig([], { DB_REPLICA_URL: "s3://bucket/db", DB_SYNC_INTERVAL: "10s", DB_SYNC_MODE: "sync", DB_RETENTION: "72h" });
+  const c = loadConfig([], { DB_REPLICA_URL: "s3://bucket/db", DB_SYNC_INTERVAL: "10s", DB_SYNC_MODE: "sync", DB_RETENTION: "72h", DB_LEASE_TTL: "1m" });
   assert.deepEqual(c.replication, {
     replicaUrl: "s3://bucket/db",
     syncMode: "sync",
@@ -63,7 +63,9 @@ test("replication settings: DB_REPLICA_URL turns it on; durations in Go syntax",
     syncTimeoutMs: 10_000,
     snapshotIntervalMs: 86_400_000,
     retentionMs: 259_200_000,
+    leaseTtlMs: 60_000,
   });
+  assert.equal(loadConfig([], { DB_REPLICA_URL: "s3://bucket/db" }).replication?.leaseTtlMs, 30_000);
 });
 
 test("bad values are rejected naming the flag or variable and the accepted values", () => {
@@ -77,6 +79,7 @@ test("bad values are rejected naming the flag or variable and the accepted value
     [[], { SITE_SHOW_DOCUMENTATION: "yes" }, /for SITE_SHOW_DOCUMENTATION: expected true or false/],
     [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_INTERVAL: "10" }, /invalid value "10" for DB_SYNC_INTERVAL: expected a duration/],
     [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_MODE: "fast" }, /for DB_SYNC_MODE: expected async or sync/],
+    [[], { DB_REPLICA_URL: "s3://b/p", DB_LEASE_TTL: "500ms" }, /invalid value "500ms" for DB_LEASE_TTL: expected a duration of 1s or more/],
     [["-nosuchflag"], {}, /flag provided but not defined: -nosuchflag/],
     [["-title"], {}, /flag needs an argument: -title/],
     [["stray"], {}, /unexpected argument: stray/],
@@ -91,7 +94,7 @@ test("--help lists every flag and variable with its default", () => {
   const help = configHelp();
   for (const name of ["-title", "-subtitle", "-footer", "-showdocs", "-perminutelimit", "-maxsize", "PORT", "LP_BEHIND_PROXY",
     "SITE_TITLE", "SITE_SUBTITLE", "SITE_FOOTER", "SITE_SHOW_DOCUMENTATION", "PER_MINUTE_LIMIT", "DB_PATH",
-    "DB_REPLICA_URL", "DB_SYNC_INTERVAL", "DB_SYNC_MODE", "DB_SYNC_TIMEOUT", "DB_SNAPSHOT_INTERVAL", "DB_RETENTION"]) {
+    "DB_REPLICA_URL", "DB_SYNC_INTERVAL", "DB_SYNC_MODE", "DB_SYNC_TIMEOUT", "DB_SNAPSHOT_INTERVAL", "DB_RETENTION", "DB_LEASE_TTL"]) {
     assert.ok(help.includes(name), name);
   }
   assert.match(help, /default "3001"/);

@@ -188,6 +188,13 @@ export const SETTINGS = {
     accepts: "a duration of 1s or more, such as 24h, 72h",
     parse: duration(1000),
   },
+  leaseTtl: {
+    env: ["DB_LEASE_TTL"],
+    defaultText: formatDuration(REPLICATION_DEFAULTS.leaseTtlMs),
+    help: "how long the replica lease (one writer per replica) lasts unrenewed; another instance waits this long for it",
+    accepts: "a duration of 1s or more, such as 30s, 1m",
+    parse: duration(1000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -251,6 +258,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
           syncTimeoutMs: v.syncTimeout,
           snapshotIntervalMs: v.snapshotInterval,
           retentionMs: v.retention,
+          leaseTtlMs: v.leaseTtl,
         }
       : null,
   };

@@ -2,12 +2,14 @@
 // underneath: nothing is faked), to check what replication costs on S3.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject } from "../../replication/replica-client.js";
+import type { ReplicaClient, ReplicaObject, VersionedObject } from "../../replication/replica-client.js";
 
-export type ReplicaOperation = "put" | "putStream" | "get" | "list" | "delete";
+export type ReplicaOperation = "put" | "putStream" | "get" | "list" | "delete" | "getVersioned" | "putIfAbsent" | "putIfMatch";
 
 export class CountingReplicaClient implements ReplicaClient {
-  readonly counts: Record<ReplicaOperation, number> = { put: 0, putStream: 0, get: 0, list: 0, delete: 0 };
+  readonly counts: Record<ReplicaOperation, number> = {
+    put: 0, putStream: 0, get: 0, list: 0, delete: 0, getVersioned: 0, putIfAbsent: 0, putIfMatch: 0,
+  };
   /** Keys written, in order. */
   readonly written: string[] = [];
 
@@ -46,5 +48,22 @@ export class CountingReplicaClient implements ReplicaClient {
   delete(keys: readonly string[]): Promise<void> {
     this.counts.delete++;
     return this.inner.delete(keys);
+  }
+
+  getVersioned(key: string): Promise<VersionedObject | null> {
+    this.counts.getVersioned++;
+    return this.inner.getVersioned(key);
+  }
+
+  putIfAbsent(key: string, body: Buffer): Promise<string | null> {
+    this.counts.putIfAbsent++;
+    this.written.push(key);
+    return this.inner.putIfAbsent(key, body);
+  }
+
+  putIfMatch(key: string, body: Buffer, etag: string): Promise<string | null> {
+    this.counts.putIfMatch++;
+    this.written.push(key);
+    return this.inner.putIfMatch(key, body, etag);
   }
 }
