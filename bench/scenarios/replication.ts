@@ -2,6 +2,7 @@
 
 import type { Scenario } from "../scenario.js";
 import { replicationLagScenario } from "./replication-lag.js";
+import { restoreScenario } from "./restore.js";
 import { uploadLatencyScenario } from "./upload-latency.js";
 
-export const replicationScenarios: Scenario[] = [replicationLagScenario, uploadLatencyScenario];
+export const replicationScenarios: Scenario[] = [replicationLagScenario, uploadLatencyScenario, restoreScenario];
