@@ -48,10 +48,12 @@ async function prepareReplica(ctx: BenchContext, sizeMb: number): Promise<Replic
       if (answer.status !== 200) throw new Error(`PUT answered ${answer.status}: ${await answer.text()}`);
       if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  } finally {
-    const code = await server.stop();
-    if (code !== 0) throw new Error(`litepaste exited with ${code} while replicating the ${sizeMb} MB database:\n${server.output()}`);
+  } catch (err) {
+    server.child.kill("SIGKILL");
+    throw err;
   }
+  const code = await server.stop();
+  if (code !== 0) throw new Error(`litepaste exited with ${code} while replicating the ${sizeMb} MB database:\n${server.output()}`);
   // The baseline's own listing, once, tells how many objects a restore reads.
   const probe = await runNode(BASELINE_SCRIPT, [url, path.join(dir, "probe")], ctx.store.env, dir);
   fs.rmSync(dir, { recursive: true, force: true });
