@@ -3,7 +3,7 @@
 // its status, the paste id, when it arrived (epoch ms) and its latency.
 //
 // Closed loop (`amount`): autocannon with `connections` clients. Open loop (`rate`): pastes
-// sent at Poisson arrival times, because autocannon's rate limit releases each second's
+// sent at Poisson (or evenly spaced) arrival times, because autocannon's rate limit releases each second's
 // budget in one burst, which would fall in step with a 1 s sync timer and leave most
 // phases of the interval unsampled.
 //
@@ -28,6 +28,8 @@ export interface PutLoadOptions {
   /** Open loop: this many requests per second on average, for `durationSeconds`. */
   readonly rate?: number;
   readonly durationSeconds?: number;
+  /** Open loop: Poisson arrivals (default) or evenly spaced ones. */
+  readonly arrivals?: "poisson" | "even";
 }
 
 export interface PutAnswer {
@@ -79,7 +81,7 @@ async function openLoop(options: PutLoadOptions, rate: number): Promise<PutLoadR
   const started = performance.now();
   const end = started + (options.durationSeconds ?? 5) * 1000;
   for (let next = started; ; ) {
-    next += (-Math.log(1 - Math.random()) / rate) * 1000;
+    next += (options.arrivals === "even" ? 1 : -Math.log(1 - Math.random())) * (1000 / rate);
     if (next >= end) break;
     await delay(Math.max(0, next - performance.now()));
     pending.push(put(agent, options.url, options.bodyBytes));

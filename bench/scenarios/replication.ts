@@ -3,6 +3,7 @@
 import type { Scenario } from "../scenario.js";
 import { replicationLagScenario } from "./replication-lag.js";
 import { restoreScenario } from "./restore.js";
+import { storeCostScenario } from "./store-cost.js";
 import { uploadLatencyScenario } from "./upload-latency.js";
 
-export const replicationScenarios: Scenario[] = [replicationLagScenario, uploadLatencyScenario, restoreScenario];
+export const replicationScenarios: Scenario[] = [replicationLagScenario, uploadLatencyScenario, restoreScenario, storeCostScenario];

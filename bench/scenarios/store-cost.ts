@@ -1,0 +1,326 @@
+// Object-store cost: the requests replication sends, by operation, counted by the proxy in
+// front of the store, for (a) 1,000 pastes at 1/s, (b) 10,000 pastes at full speed and
+// (c) an idle hour, at sync intervals of 1 s, 10 s and 60 s; then $/month at AWS prices.
+//
+// (a) and (c) cannot run in real time inside the bench's 10 minutes. The replicator's
+// timer does the same work on every tick whatever its period, so (a) runs time-scaled:
+// one server with a 250 ms tick takes, for each interval I, the pastes that 1 paste/s
+// puts into one interval (I × 1 paste) every tick, for 12 ticks; the requests per tick are
+// then multiplied by the 1000 s / I ticks that 1,000 pastes at 1/s last. (c) is a window
+// of 12 idle ticks after those, scaled to the ticks of an hour. (b) runs in real time at
+// each interval.
+
+import type { BenchChart, BenchContext, BenchTable, Scenario, ScenarioResult } from "../scenario.js";
+import { runPutLoad } from "../lib/proc-load.js";
+import { countByOperation, isWalSegmentPut, waitForStoreRequest, type StoreRequest } from "../lib/store-proxy.js";
+import { startProxiedServer, type ProxiedServer } from "../lib/store-session.js";
+import { epochNow, spread } from "../lib/store-stats.js";
+
+const INTERVALS = [1, 10, 60] as const;
+const TICK_MS = 250;
+const SCALED_TICKS = 12;
+const IDLE_TICKS = 12;
+const BURST_PASTES = 10_000;
+const BURST_CONNECTIONS = 8;
+const SLOW_PASTES = 1000;
+const BODY_BYTES = 1024;
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
+const HOURS_PER_MONTH = 30 * 24;
+/** AWS S3 Standard, us-east-1, $ per 1,000 requests (list prices as of 2026-11). */
+const PRICE_PUT_TIER = 0.005;
+const PRICE_GET_TIER = 0.0004;
+/** Operations billed at the PUT/COPY/POST/LIST rate; everything else (GET, HEAD…) at the GET rate. */
+const PUT_TIER = new Set([
+  "PutObject", "CopyObject", "PostObject", "ListObjectsV2", "ListObjects", "CreateMultipartUpload", "UploadPart",
+  "CompleteMultipartUpload", "DeleteObjects",
+]);
+const FREE = new Set(["DeleteObject", "AbortMultipartUpload"]);
+
+type Counts = Record<string, number>;
+
+interface ScaledWindow {
+  readonly interval: number;
+  readonly pastes: number;
+  readonly requests: readonly StoreRequest[];
+}
+
+interface Round {
+  readonly scaled: ScaledWindow[];
+  readonly idle: readonly StoreRequest[];
+  /** The start-up retention pass (one LIST of the replica per hour). */
+  readonly retentionPass: readonly StoreRequest[];
+  readonly bursts: Array<{ interval: number; requests: readonly StoreRequest[]; seconds: number }>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function since(session: ProxiedServer, from: number, to = Infinity): StoreRequest[] {
+  return session.proxy.requests.filter((r) => r.start >= from && r.start < to);
+}
+
+/** Segment uploads apart from everything else: the distinction the goals are about. */
+function label(r: StoreRequest): string {
+  if (isWalSegmentPut(r)) return "PutObject (WAL segment)";
+  if (/\.snapshot\.lz4$/.test(r.key)) return `${r.operation} (snapshot)`;
+  return r.operation;
+}
+
+interface ExtraSegments {
+  /** Right after another one, at a WAL index change: the old round's tail, then the new round (a checkpoint's doing). */
+  checkpoint: number;
+  /** Right after another one and just before a snapshot upload: a snapshot first ships the WAL up to its image. */
+  snapshot: number;
+  other: number;
+}
+
+const walIndex = (key: string) => /\/wal\/([0-9a-f]+)_/.exec(key)?.[1];
+
+/** Segment uploads that follow another one within the same tick, by cause. */
+function extraSegments(requests: readonly StoreRequest[]): ExtraSegments {
+  const segments = requests.filter(isWalSegmentPut).sort((a, b) => a.start - b.start);
+  const snapshots = requests.filter((r) => /\.snapshot\.lz4$/.test(r.key));
+  const extra: ExtraSegments = { checkpoint: 0, snapshot: 0, other: 0 };
+  for (let i = 1; i < segments.length; i++) {
+    const [previous, segment] = [segments[i - 1]!, segments[i]!];
+    if (segment.start - previous.end >= TICK_MS / 2) continue;
+    if (walIndex(segment.key) !== walIndex(previous.key)) extra.checkpoint++;
+    else if (snapshots.some((s) => s.start >= segment.end && s.start - segment.end < TICK_MS / 2)) extra.snapshot++;
+    else extra.other++;
+  }
+  return extra;
+}
+
+function countLabels(requests: readonly StoreRequest[]): Counts {
+  return countByOperation(requests.map((r) => ({ ...r, operation: label(r) })));
+}
+
+async function scaledRound(ctx: BenchContext): Promise<Pick<Round, "scaled" | "idle" | "retentionPass">> {
+  const session = await startProxiedServer(ctx, "cost-scaled", { DB_SYNC_MODE: "async", DB_SYNC_INTERVAL: `${TICK_MS}ms` });
+  try {
+    // The first tick runs the hourly retention pass; it belongs to the hour, not to the syncs.
+    const snapshotAt = session.proxy.requests.at(-1)!.end;
+    await waitForStoreRequest(session.proxy, "the start-up retention pass", (r) => r.operation === "ListObjectsV2" && r.start > snapshotAt, 10_000);
+    await sleep(TICK_MS);
+    const retentionPass = since(session, snapshotAt);
+    const scaled: ScaledWindow[] = [];
+    for (const interval of INTERVALS) {
+      const from = epochNow();
+      const load = await runPutLoad(
+        { url: session.server.url, connections: 1, rate: interval * (1000 / TICK_MS), arrivals: "even", durationSeconds: (SCALED_TICKS * TICK_MS) / 1000, bodyBytes: BODY_BYTES },
+        ctx.workDir,
+      );
+      await sleep(TICK_MS + 300); // the last pastes' tick and upload
+      scaled.push({ interval, pastes: load.answers.length, requests: since(session, from) });
+    }
+    const idleFrom = epochNow();
+    await sleep(IDLE_TICKS * TICK_MS);
+    const idle = since(session, idleFrom);
+    return { scaled, idle, retentionPass };
+  } finally {
+    await session.stop();
+  }
+}
+
+async function burst(ctx: BenchContext, interval: number): Promise<Round["bursts"][number]> {
+  const session = await startProxiedServer(ctx, `cost-burst-${interval}s`, { DB_SYNC_MODE: "async", DB_SYNC_INTERVAL: `${interval}s` });
+  const from = epochNow();
+  try {
+    const load = await runPutLoad({ url: session.server.url, connections: BURST_CONNECTIONS, amount: BURST_PASTES, bodyBytes: BODY_BYTES }, ctx.workDir);
+    await session.stop(); // ships what the last tick has not: counted too
+    return { interval, requests: since(session, from), seconds: load.durationSeconds };
+  } catch (err) {
+    await session.stop().catch(() => {});
+    throw err;
+  }
+}
+
+function median(values: readonly number[]): number {
+  return spread(values).median;
+}
+
+function medianCounts(all: readonly Counts[]): Counts {
+  const names = [...new Set(all.flatMap((c) => Object.keys(c)))].sort();
+  return Object.fromEntries(names.map((n) => [n, median(all.map((c) => c[n] ?? 0))]));
+}
+
+function dollars(counts: Counts): number {
+  let total = 0;
+  for (const [name, n] of Object.entries(counts)) {
+    const op = name.split(" ")[0]!;
+    if (FREE.has(op)) continue;
+    total += (n / 1000) * (PUT_TIER.has(op) ? PRICE_PUT_TIER : PRICE_GET_TIER);
+  }
+  return total;
+}
+
+function formatCounts(counts: Counts): string {
+  const entries = Object.entries(counts).filter(([, n]) => n > 0);
+  return entries.length === 0 ? "none" : entries.map(([name, n]) => `${name}: ${Number.isInteger(n) ? n : n.toFixed(1)}`).join(", ");
+}
+
+function requestsChart(rows: ReadonlyArray<{ workload: string; counts: Counts }>): BenchChart {
+  const values = rows.flatMap(({ workload, counts }) => Object.entries(counts).map(([operation, n]) => ({ workload, operation, requests: n })));
+  return {
+    file: "store-requests.svg",
+    title: "Object-store requests by operation for each workload and sync interval",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title: "Store requests by operation (median of rounds; (a) and idle hour extrapolated)",
+      width: 420,
+      data: { values },
+      mark: "bar",
+      encoding: {
+        y: { field: "workload", type: "nominal", title: null, sort: null },
+        x: { field: "requests", type: "quantitative", title: "requests", scale: { type: "symlog" } },
+        color: { field: "operation", type: "nominal", title: "operation" },
+      },
+    },
+  };
+}
+
+export const storeCostScenario: Scenario = {
+  id: "store-cost",
+  title: "Object-store cost",
+  async run(ctx): Promise<ScenarioResult> {
+    const rounds: Round[] = [];
+    for (let round = 1; round <= ctx.rounds; round++) {
+      ctx.log(`store cost: round ${round}/${ctx.rounds}, time-scaled 1 paste/s and idle window`);
+      const scaled = await scaledRound(ctx);
+      const bursts: Round["bursts"] = [];
+      for (const interval of INTERVALS) {
+        ctx.log(`store cost: round ${round}/${ctx.rounds}, ${BURST_PASTES} pastes at full speed, DB_SYNC_INTERVAL=${interval}s`);
+        bursts.push(await burst(ctx, interval));
+      }
+      rounds.push({ ...scaled, bursts });
+    }
+
+    const chartRows: Array<{ workload: string; counts: Counts }> = [];
+    const requestRows: Array<Array<string | number>> = [];
+    const costRows: Array<Array<string | number>> = [];
+    const retentionCounts = medianCounts(rounds.map((r) => countLabels(r.retentionPass)));
+    const idlePerTick = median(rounds.map((r) => r.idle.length)) / IDLE_TICKS;
+    let maxSegmentsPerTick = 0;
+    let maxPlainPerTick = 0;
+    const extras: string[] = [];
+    let listsWhileSyncing = 0;
+    for (const interval of INTERVALS) {
+      // (a): per-tick counts of the scaled window × the ticks of 1,000 s.
+      const windows = rounds.map((r) => r.scaled.find((w) => w.interval === interval)!);
+      const perTick = medianCounts(windows.map((w) => countLabels(w.requests)));
+      const ticks = SLOW_PASTES / interval;
+      const slow = Object.fromEntries(Object.entries(perTick).map(([n, c]) => [n, (c / SCALED_TICKS) * ticks]));
+      const segmentsPerTick = (perTick["PutObject (WAL segment)"] ?? 0) / SCALED_TICKS;
+      maxSegmentsPerTick = Math.max(maxSegmentsPerTick, segmentsPerTick);
+      const extra = windows.map((w) => extraSegments(w.requests));
+      const explained = median(extra.map((e) => e.checkpoint + e.snapshot));
+      maxPlainPerTick = Math.max(maxPlainPerTick, ((perTick["PutObject (WAL segment)"] ?? 0) - explained) / SCALED_TICKS);
+      extras.push(
+        `I = ${interval} s: ${median(extra.map((e) => e.checkpoint))} at a WAL index change, ${median(extra.map((e) => e.snapshot))} before a ` +
+          `snapshot, ${median(extra.map((e) => e.other))} otherwise`,
+      );
+      // (b): measured.
+      const bursts = rounds.map((r) => r.bursts.find((b) => b.interval === interval)!);
+      const fast = medianCounts(bursts.map((b) => countLabels(b.requests)));
+      listsWhileSyncing = Math.max(listsWhileSyncing, ...windows.map((w) => countByOperation(w.requests).ListObjectsV2 ?? 0));
+      const burstSeconds = median(bursts.map((b) => b.seconds));
+      // (c): the idle window per tick × the ticks of an hour, plus the hourly retention pass.
+      const idleHour: Counts = { ...retentionCounts };
+      if (idlePerTick > 0) idleHour["timer-driven requests"] = idlePerTick * (3600 / interval);
+
+      const total = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
+      requestRows.push(
+        [`${interval}s`, `(a) ${SLOW_PASTES} pastes at 1/s`, Math.round(total(slow)), formatCounts(slow)],
+        [`${interval}s`, `(b) ${BURST_PASTES} pastes at full speed (${burstSeconds.toFixed(1)} s)`, total(fast), formatCounts(fast)],
+        [`${interval}s`, "(c) one idle hour", total(idleHour), formatCounts(idleHour)],
+      );
+      chartRows.push(
+        { workload: `${interval}s (a) 1,000 at 1/s`, counts: slow },
+        { workload: `${interval}s (b) 10,000 fast`, counts: fast },
+        { workload: `${interval}s (c) idle hour`, counts: idleHour },
+      );
+
+      // A month of 1 paste/s: segment uploads per tick × ticks per month, the hourly retention
+      // pass, and one snapshot a day (DB_SNAPSHOT_INTERVAL=24h).
+      const monthSegments = segmentsPerTick * (SECONDS_PER_MONTH / interval);
+      const month: Counts = {
+        "PutObject (WAL segment)": monthSegments,
+        "PutObject (snapshot)": 30,
+      };
+      for (const [n, c] of Object.entries(retentionCounts)) month[n] = (month[n] ?? 0) + c * HOURS_PER_MONTH;
+      const idleMonth: Counts = Object.fromEntries(Object.entries(idleHour).map(([n, c]) => [n, c * HOURS_PER_MONTH]));
+      costRows.push([
+        `${interval}s`, Math.round(monthSegments), `$${dollars(month).toFixed(2)}`, `$${dollars(idleMonth).toFixed(4)}`,
+        `$${((dollars(fast) * 1_000_000) / BURST_PASTES).toFixed(2)}`,
+      ]);
+    }
+
+    const idleTotal = median(rounds.map((r) => r.idle.length));
+    const retentionLists = retentionCounts.ListObjectsV2 ?? 0;
+    const tables: BenchTable[] = [
+      {
+        caption: "Requests the store received, by operation (median of rounds; (a) and (c) extrapolated as the notes say)",
+        columns: ["DB_SYNC_INTERVAL", "workload", "requests", "by operation"],
+        rows: requestRows,
+      },
+      {
+        caption: "$ at AWS S3 Standard list prices (us-east-1): requests only",
+        columns: ["DB_SYNC_INTERVAL", "segment PUTs per month at 1 paste/s", "$/month at 1 paste/s", "$/month idle", "$ per million pastes at full speed"],
+        rows: costRows,
+      },
+    ];
+    return {
+      settings: {
+        "paste size": `${BODY_BYTES} bytes`,
+        "(a)": `time-scaled: ${TICK_MS} ms tick, I × 1 paste per tick, ${SCALED_TICKS} ticks per interval setting, evenly spaced`,
+        "(b)": `${BURST_PASTES} PUTs, autocannon with ${BURST_CONNECTIONS} connections, real interval, then a clean stop`,
+        "(c)": `${IDLE_TICKS} idle ticks of ${TICK_MS} ms after (a)`,
+        prices: `$${PRICE_PUT_TIER} per 1,000 PUT/COPY/POST/LIST, $${PRICE_GET_TIER} per 1,000 GET and others, DELETE free`,
+        store: ctx.store.description,
+      },
+      tables,
+      charts: [requestsChart(chartRows)],
+      goals: [
+        {
+          name: "idle: requests in an idle hour",
+          goal: "0",
+          measured: `${idleTotal} in the idle window; ${retentionLists} LIST per hour from the retention check`,
+          met: idleTotal === 0 && retentionLists === 0,
+        },
+        {
+          name: "no LIST while syncing",
+          goal: "0 LIST",
+          measured: `${listsWhileSyncing} LIST in the sync windows of (a)`,
+          met: listsWhileSyncing === 0,
+        },
+        {
+          name: "segment PUTs per sync interval with writes, besides the extra one at a checkpoint or before a snapshot",
+          goal: "≤ 1",
+          measured: `${maxPlainPerTick.toFixed(2)} (${maxSegmentsPerTick.toFixed(2)} with those; worst interval setting, median of rounds)`,
+          met: maxPlainPerTick <= 1,
+        },
+      ],
+      notes: [
+        "Counted: every request the store received, classified by method and query string at an HTTP proxy in front of it " +
+          "(PutObject, ListObjectsV2, DeleteObjects, multipart parts…); WAL segments and snapshots are told apart by key.",
+        `(a) time-scaled: one server with DB_SYNC_INTERVAL=${TICK_MS}ms; for each interval I ∈ {1 s, 10 s, 60 s} it gets I pastes per tick ` +
+          `(4·I pastes/s, evenly spaced) for ${SCALED_TICKS} ticks, which is what 1 paste/s puts into one interval I. The replicator does the ` +
+          `same per tick whatever the period, so requests per tick × (1,000 s / I) ticks = requests for ${SLOW_PASTES} pastes at 1/s. ` +
+          "Snapshots triggered by WAL volume depend on the number of pastes, not on the interval; they show in (b).",
+        `(b) real time: ${BURST_PASTES} pastes as fast as ${BURST_CONNECTIONS} connections get answers, at the real interval, then SIGTERM ` +
+          "(which ships what is pending): counted from the first paste to the exit, the first snapshot excluded. A segment holds at most " +
+          "16 MiB of WAL, so a tick that finds more ships several segments.",
+        `(c) idle: ${IDLE_TICKS} ticks with no writes after (a): ${idleTotal} request(s) (median of rounds); scaled to an hour by its ticks. ` +
+          `Not visible in a short window: the retention check runs once an hour (and at the first tick), listing the replica: ${formatCounts(retentionCounts)} ` +
+          "measured at the first tick; the idle hour adds it.",
+        `Extra segment uploads in the same tick in (a), median of rounds: ${extras.join("; ")}. A checkpoint (about every 1,000 pages of ` +
+          "WAL) ends a WAL index: the old round's tail and the new round go up as two objects. A snapshot first ships the WAL up to its " +
+          "image (a sync of its own) so that a restore never replays an older part of the round over it.",
+        "$/month at 1 paste/s: segment PUTs per tick × ticks in 30 days, one retention pass per hour as measured (its LIST pages and " +
+          "deletions grow with the objects kept; not modelled), and one snapshot a day (a large database's snapshot is a multipart upload: " +
+          "one request per 5 MB part more). Storage is not included: it depends on the database size and DB_RETENTION, not on the interval.",
+        `Prices: AWS S3 Standard, us-east-1 list prices as given for this bench (2026-11): $${PRICE_PUT_TIER} per 1,000 PUT, COPY, POST ` +
+          `and LIST requests; $${PRICE_GET_TIER} per 1,000 GET and other requests; DELETE free (DeleteObjects is a POST and is billed as one here).`,
+      ],
+    };
+  },
+};
