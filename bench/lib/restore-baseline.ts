@@ -5,6 +5,7 @@
 // OUTPUT-wal. Prints what it did as JSON.
 //
 //   node restore-baseline.js REPLICA_URL OUTPUT     (credentials from the environment)
+//   node restore-baseline.js                        (loads everything and exits: its start-up time)
 
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import fs from "node:fs";
@@ -14,6 +15,7 @@ import { createLz4FrameDecoder } from "../../replication/lz4.js";
 import { openStoreSdk } from "./store-sdk.js";
 
 const [url, output] = process.argv.slice(2) as [string, string];
+if (url === undefined) process.exit(0);
 const { s3, bucket, prefix } = openStoreSdk(url, process.env);
 
 const keys: string[] = [];
