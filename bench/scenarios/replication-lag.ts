@@ -83,7 +83,7 @@ function cdfChart(rounds: readonly RoundLags[]): BenchChart {
       encoding: {
         x: { field: "lagMs", type: "quantitative", title: "lag (ms): paste acknowledged → segment upload complete" },
         y: { field: "fraction", type: "quantitative", title: "fraction of pastes", axis: { format: "%" } },
-        color: { field: "interval", type: "nominal", title: null },
+        color: { field: "interval", type: "nominal", title: null, legend: { labelLimit: 0 } },
       },
     },
   };

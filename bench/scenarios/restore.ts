@@ -61,7 +61,8 @@ async function prepareReplica(ctx: BenchContext, sizeMb: number): Promise<Replic
   }
   const code = await server.stop();
   if (code !== 0) throw new Error(`litepaste exited with ${code} while replicating the ${sizeMb} MB database:\n${server.output()}`);
-  // The baseline's own listing, once, tells how many objects a restore reads.
+  // One unmeasured baseline run: how many objects a restore reads, and the store's files
+  // are in the page cache for every measured round alike.
   const probe = await runNode(BASELINE_SCRIPT, [url, path.join(dir, "probe")], ctx.store.env, dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const { objects, compressedBytes } = JSON.parse(probe.stdout) as { objects: number; compressedBytes: number };
@@ -113,7 +114,7 @@ function timeChart(results: ReadonlyArray<{ replica: Replica; rounds: readonly R
       encoding: {
         x: { field: "sizeMb", type: "quantitative", title: "database size (MB)" },
         y: { field: "seconds", type: "quantitative", title: "wall time (s), process start to exit" },
-        color: { field: "what", type: "nominal", title: null },
+        color: { field: "what", type: "nominal", title: null, legend: { labelLimit: 0 } },
       },
     },
   };
