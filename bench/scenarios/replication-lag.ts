@@ -139,6 +139,8 @@ export const replicationLagScenario: Scenario = {
         "Timed: from the moment the load generator (its own process) has the complete 200 answer to a PUT, to the moment the " +
           "counting proxy in front of the store has forwarded the store's answer to the first WAL segment upload whose LZ4-decoded frames " +
           "contain the paste's id. Both clocks are the machine's wall clock (performance.timeOrigin + performance.now()).",
+        "Pastes arrive at Poisson times (20/s on average) from a paced HTTP client, so they fall at every phase of the sync interval; " +
+          "autocannon's rate limit sends each second's requests in one burst, which would fall in step with a 1 s timer.",
         "The proxy adds one local HTTP hop to every upload; it forwards bytes unchanged.",
         "In async mode a commit only marks the database dirty; the replicator's timer ships at most once per DB_SYNC_INTERVAL, so the lag " +
           "is expected to spread evenly between the upload time and the interval plus the upload time.",

@@ -330,7 +330,9 @@ export const storeCostScenario: Scenario = {
           "rounds of them would take most of a minute more.",
         `(c) idle: ${IDLE_TICKS} ticks with no writes after (a), scaled to an hour by its ticks. Not visible in a short window: the ` +
           `retention check runs at the first tick and then once an hour whether or not anything changed, listing the replica: ` +
-          `${formatCounts(retentionCounts)} at start-up here (a LIST page per 1,000 objects kept); the idle hour adds it.`,
+          `${formatCounts(retentionCounts)} at start-up here (a LIST page per 1,000 objects kept); the idle hour adds it. This is what ` +
+          "misses the idle goal (replication/replicator.ts, maybeStartRetention: every hour, whatever happened). What would move it: " +
+          "check only when something was uploaded since the last check, or when the next object is due to age out (known from the last listing).",
         "$/month at 1 paste/s: segment PUTs per tick × ticks in 30 days, one retention check per hour as measured at start-up (with a " +
           "day of segments kept its LIST takes a page per 1,000 objects and it deletes what aged out: more than measured here), and one " +
           "snapshot a day (a large database's snapshot is a multipart upload: one request more per 5 MB part). Storage is not included: " +
