@@ -2,11 +2,9 @@
 // `litepaste [flags]` serves; `litepaste <command> …` runs one of Litestream's replica
 // commands (restore, snapshots, generations, wal) or the stand-alone replicator.
 
+// Each command loads only its own modules: a restore on a cold container should not wait
+// for Fastify and the rest of the server to load (measured in bench/, "restore").
 import { ConfigError, configHelp, loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
-import { startServer } from "./main.js";
-import { runReplicaCommand } from "../replication/cli.js";
-import { runReplicate } from "../replication/replicate-command.js";
 
 const REPLICA_VERBS = ["restore", "snapshots", "generations", "wal"] as const;
 type ReplicaVerb = (typeof REPLICA_VERBS)[number];
@@ -36,6 +34,7 @@ async function serve(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const [{ createLogger }, { startServer }] = await Promise.all([import("./logger.js"), import("./main.js")]);
   const logger = createLogger(config.logLevel);
   let server;
   try {
@@ -64,8 +63,11 @@ async function serve(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   const io = { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stderr.isTTY), env: process.env };
-  if (first && (REPLICA_VERBS as readonly string[]).includes(first)) return runReplicaCommand(first as ReplicaVerb, rest, io);
-  if (first === "replicate") return runReplicate(rest, io);
+  if (first && (REPLICA_VERBS as readonly string[]).includes(first)) {
+    const { runReplicaCommand } = await import("../replication/cli.js");
+    return runReplicaCommand(first as ReplicaVerb, rest, io);
+  }
+  if (first === "replicate") return (await import("../replication/replicate-command.js")).runReplicate(rest, io);
   if (argv.some((a) => ["-h", "-help", "--help", "help"].includes(a))) {
     process.stdout.write(`${USAGE}${configHelp()}\n`);
     return 0;
