@@ -178,6 +178,8 @@ export class Replicator {
 
   private retentionTask: Promise<void> | null = null;
   private nextRetentionAt = 0;
+  /** Retention has new work only after an upload: an idle replica gets no requests at all. */
+  private uploadedSinceRetention = false;
 
   private stopping = false;
   private stopped: Promise<void> | null = null;
@@ -425,6 +427,7 @@ export class Replicator {
     this.lastSnapshotIndex = 0;
     this.shippedSinceSnapshot = 0;
     this.nextRetentionAt = 0;
+    this.uploadedSinceRetention = true;
     this.logger.info({ generation, reason: this.newGenerationReason, replica: this.client.description }, "replication: new generation");
     this.newGenerationReason = null;
   }
@@ -485,6 +488,7 @@ export class Replicator {
       await this.uploadSnapshot(snapshotKey(generation, index), image, this.snapshotAbort.signal);
       this.lastSnapshotAt = Date.now();
       this.lastSnapshotIndex = index;
+      this.uploadedSinceRetention = true;
       this.shippedSinceSnapshot -= before;
       return true;
     } finally {
@@ -515,13 +519,15 @@ export class Replicator {
   }
 
   private maybeStartRetention(): void {
-    if (this.retentionTask || this.stopping || this.generation === null || Date.now() < this.nextRetentionAt) return;
+    if (this.retentionTask || this.stopping || this.generation === null || !this.uploadedSinceRetention || Date.now() < this.nextRetentionAt) return;
     this.nextRetentionAt = Date.now() + this.retentionCheckIntervalMs;
+    this.uploadedSinceRetention = false;
     const generation = this.generation;
     this.retentionTask = enforceRetention(this.client, generation, this.config.retentionMs, this.logger)
       .then(
         () => undefined,
         (err: unknown) => {
+          this.uploadedSinceRetention = true;
           this.logger.warn({ err: (err as Error).message, replica: this.client.description }, "replication: retention failed; will retry");
         },
       )
@@ -590,6 +596,7 @@ export class Replicator {
       this.expectedRestart = null; // the expected restart came, or the round went on after all
     }
     this.lastSyncAt = new Date();
+    this.uploadedSinceRetention = true;
     this.counters.syncs += 1;
     this.counters.shippedBytes += compressed.length;
     this.counters.shippedWalBytes += segment.data.length;
