@@ -19,6 +19,8 @@ export interface ServedProcess {
   readonly exited: Promise<number | null>;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL — a crash: nothing is flushed or closed — and wait for the process to be gone. */
+  crash(): Promise<void>;
 }
 
 /** Starts `litepaste` and resolves once it listens; rejects with its output if it exits first. */
@@ -49,6 +51,10 @@ export async function serveCli(env: NodeJS.ProcessEnv, args: string[] = []): Pro
     stop() {
       child.kill("SIGTERM");
       return exited;
+    },
+    async crash() {
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -24,7 +24,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function bytes(random: () => number, length: number): Buffer {
+/** `length` (4 or more) random bytes. */
+export function randomBytes(random: () => number, length: number): Buffer {
   const out = Buffer.alloc(length);
   for (let i = 0; i < length; i += 4) out.writeUInt32LE((random() * 2 ** 32) >>> 0, Math.min(i, length - 4));
   return out;
@@ -37,11 +38,11 @@ export function randomWrite(db: Database.Database, random: () => number): string
   const r = random();
   const size = (min: number, max: number) => min + Math.floor(random() * (max - min));
   if (r < 0.4) {
-    db.prepare("INSERT INTO t (body) VALUES (?)").run(bytes(random, size(8, 600)));
+    db.prepare("INSERT INTO t (body) VALUES (?)").run(randomBytes(random, size(8, 600)));
     return "insert";
   }
   if (r < 0.55) {
-    db.prepare("INSERT INTO t (body) VALUES (?)").run(bytes(random, size(5000, 20000)));
+    db.prepare("INSERT INTO t (body) VALUES (?)").run(randomBytes(random, size(5000, 20000)));
     return "insert large";
   }
   if (r < 0.7) {
@@ -49,13 +50,13 @@ export function randomWrite(db: Database.Database, random: () => number): string
     return "delete";
   }
   if (r < 0.85) {
-    db.prepare("UPDATE t SET body = ? WHERE id % ? = 0").run(bytes(random, size(8, 3000)), size(2, 6));
+    db.prepare("UPDATE t SET body = ? WHERE id % ? = 0").run(randomBytes(random, size(8, 3000)), size(2, 6));
     return "update";
   }
   if (r < 0.93) {
     const insert = db.prepare("INSERT INTO t (body) VALUES (?)");
     db.transaction(() => {
-      for (let i = 0; i < 10; i++) insert.run(bytes(random, size(100, 2000)));
+      for (let i = 0; i < 10; i++) insert.run(randomBytes(random, size(100, 2000)));
     })();
     return "insert 10";
   }
