@@ -8,6 +8,7 @@ export interface UploadAnswer {
   readonly text: string;
   /** The paste id, on a 200. */
   readonly id: string | undefined;
+  readonly retryAfter: string | null;
   /** When the answer arrived (Date.now()). */
   readonly answeredAt: number;
   readonly ms: number;
@@ -20,7 +21,7 @@ export async function upload(url: string, body: Buffer): Promise<UploadAnswer> {
   const text = await res.text();
   const answeredAt = Date.now();
   const id = res.status === 200 ? (JSON.parse(text) as { id: string }).id : undefined;
-  return { status: res.status, text, id, answeredAt, ms: answeredAt - started };
+  return { status: res.status, text, id, retryAfter: res.headers.get("retry-after"), answeredAt, ms: answeredAt - started };
 }
 
 export interface Health {

@@ -1,0 +1,84 @@
+// Pieces of the outage tests (test/outage-*.test.ts): a replicated server on s3rver, its
+// memory watched once a second, and the final check that a restore equals the primary.
+
+import assert from "node:assert/strict";
+import { openSync, readSync, closeSync, statSync } from "node:fs";
+import path from "node:path";
+import { serveCli, type ServedProcess } from "./litepaste-process.js";
+import { rssBytes } from "./process-memory.js";
+import { comparePastes, restoreToEmptyDir } from "./replica-check.js";
+import { digestDatabase } from "./replication-db.js";
+import type { S3rverHandle } from "./s3rver.js";
+
+export const MiB = 1024 * 1024;
+
+export interface ReplicatedServer {
+  readonly server: ServedProcess;
+  readonly dbPath: string;
+  readonly replicaUrl: string;
+}
+
+export async function startReplicatedServer(s3: S3rverHandle, dir: string, env: NodeJS.ProcessEnv): Promise<ReplicatedServer> {
+  const dbPath = path.join(dir, "data", "store.db");
+  const replicaUrl = s3.url(path.basename(dir));
+  const server = await serveCli({ ...s3.env, DB_PATH: dbPath, DB_REPLICA_URL: replicaUrl, DB_SYNC_INTERVAL: "200ms", ...env });
+  return { server, dbPath, replicaUrl };
+}
+
+export interface MemoryWatch {
+  /** RSS samples in bytes, one a second. */
+  readonly samples: number[];
+  max(): number;
+  stop(): void;
+}
+
+export function watchMemory(pid: number): MemoryWatch {
+  const samples = [rssBytes(pid)];
+  const timer = setInterval(() => samples.push(rssBytes(pid)), 1000);
+  return { samples, max: () => Math.max(...samples), stop: () => clearInterval(timer) };
+}
+
+/**
+ * The bound the outage tests hold the server to. Unshipped writes wait on disk, in the
+ * WAL; in memory there is at most one segment being retried (the replicator reads at most
+ * 16 MiB of WAL per upload, plus its LZ4 frame). So the peak may exceed the RSS before the
+ * outage by that and the garbage collector's slack, 2 × 16 MiB + 50 MiB, but must not grow
+ * with the WAL, which the tests make grow by more than that.
+ */
+export function assertMemoryBounded(before: number, watch: MemoryWatch): void {
+  const max = watch.max();
+  const mib = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
+  assert.ok(max < 300 * MiB, `RSS reached ${mib(max)}`);
+  assert.ok(max <= before + 82 * MiB, `RSS reached ${mib(max)}, ${mib(max - before)} above the ${mib(before)} before the outage`);
+}
+
+/** The WAL's size and its 32-byte header (whose salts change when SQLite starts the WAL over). */
+export function walState(dbPath: string): { size: number; header: string } {
+  const walPath = `${dbPath}-wal`;
+  const fd = openSync(walPath, "r");
+  try {
+    const header = Buffer.alloc(32);
+    readSync(fd, header, 0, 32, 0);
+    return { size: statSync(walPath).size, header: header.toString("hex") };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Restores the replica into an empty directory: same generation as `generation`, same
+ * content as the primary (which must be idle and fully shipped), and every paste in `acknowledged`.
+ */
+export async function assertRestoreEqualsPrimary(
+  s3: S3rverHandle,
+  { dbPath, replicaUrl }: ReplicatedServer,
+  emptyDir: string,
+  generation: string,
+  acknowledged: Iterable<readonly [string, Buffer]>,
+): Promise<void> {
+  const restored = await restoreToEmptyDir(replicaUrl, s3.env, emptyDir);
+  assert.equal(restored.generation, generation, "the outage did not start a new generation");
+  const pastes = comparePastes(restored.dbPath, acknowledged);
+  assert.deepEqual({ missing: pastes.missing, different: pastes.different }, { missing: [], different: [] });
+  assert.deepEqual(digestDatabase(restored.dbPath), digestDatabase(dbPath), "the restore equals the primary");
+}
