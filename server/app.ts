@@ -120,6 +120,9 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
   });
 
   app.addHook("onRequest", async (req, reply) => {
+    // PUT ignores Content-Type, as LogPaste does: without this, Fastify answers 415 to a type
+    // that is not type/subtype, and the multipart parser would take a multipart body.
+    if (req.method === "PUT") req.headers["content-type"] = "application/octet-stream";
     // Every answer may be read cross-origin: pastes are public and no cookies are involved.
     reply.header("Access-Control-Allow-Origin", "*");
     if (limiter && (req.method === "PUT" || req.method === "POST")) {
