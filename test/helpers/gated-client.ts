@@ -1,9 +1,10 @@
 // A ReplicaClient decorator whose uploads (WAL segments and snapshots) can be held back or
 // refused, as an unreachable store refuses them (a real client underneath: nothing else is
-// faked), to look at replication while an upload is in flight or failing.
+// faked), to look at replication while an upload is in flight or failing. The lease's small
+// conditional writes pass through.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject } from "../../replication/replica-client.js";
+import type { ReplicaClient, ReplicaObject, VersionedObject } from "../../replication/replica-client.js";
 
 export class GatedReplicaClient implements ReplicaClient {
   private gate: Promise<void> | null = null;
@@ -66,5 +67,17 @@ export class GatedReplicaClient implements ReplicaClient {
 
   delete(keys: readonly string[]): Promise<void> {
     return this.inner.delete(keys);
+  }
+
+  getVersioned(key: string): Promise<VersionedObject | null> {
+    return this.inner.getVersioned(key);
+  }
+
+  putIfAbsent(key: string, body: Buffer): Promise<string | null> {
+    return this.inner.putIfAbsent(key, body);
+  }
+
+  putIfMatch(key: string, body: Buffer, etag: string): Promise<string | null> {
+    return this.inner.putIfMatch(key, body, etag);
   }
 }
