@@ -89,6 +89,8 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
     DB_SYNC_MODE: mode,
     DB_SYNC_INTERVAL: `${syncIntervalMs}ms`,
     DB_SYNC_TIMEOUT: "10s",
+    // A start on an empty disk is a new writer: it waits for the killed one's lease to expire.
+    DB_LEASE_TTL: "2s",
   };
   const tally: CrashTally = {
     mode, seed: options.seed, kills: 0, acknowledged: 0, required: 0, verifications: 0,
