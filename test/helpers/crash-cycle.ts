@@ -149,7 +149,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
 
       log(
         `${mode} kill ${tally.kills}/${options.kills} (${emptyDisk ? "empty" : "same"} disk): ` +
-          `${acks.length} acknowledged, ${required.equal.length}/${kept.size} required pastes in the restore of generation ${restored.generation}` +
+          `${acks.length} acknowledged, ${required.equal.length}/${required.equal.length + required.missing.length + required.different.length} required pastes in the restore of generation ${restored.generation}` +
           (mode === "async" ? `, window ${windowMs} ms: ${inWindow.length} inside, ${optional.missing.length} of them not replicated` : "") +
           `, lost ${required.missing.length + required.different.length + optional.different.length}`,
       );
