@@ -15,6 +15,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ReplicaClient } from "../../replication/replica-client.js";
 import { openReplicaClient } from "../../replication/replica-url.js";
 import { serveCli, type ServedProcess } from "./litepaste-process.js";
 import { randomPasteBody, upload, waitForHealth } from "./paste-client.js";
@@ -134,8 +135,10 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
 
       const required = comparePastes(restored.dbPath, kept);
       const answeredAt = new Map(acks.map((a) => [a.id, a.answeredAt]));
-      const lose = (id: string, how: LostPaste["how"]) =>
+      const lose = (id: string, how: LostPaste["how"]) => {
         tally.lost.push({ id, kill: tally.kills, how, acknowledgedMsBeforeKill: answeredAt.has(id) ? killAt - answeredAt.get(id)! : null });
+        kept.delete(id); // counted once
+      };
       for (const id of required.missing) lose(id, "missing");
       for (const id of required.different) lose(id, "different bytes");
 
@@ -166,7 +169,7 @@ async function loadThenKill(
   clients: number,
   loadMs: number,
   random: () => number,
-  probeClient: ReturnType<typeof openReplicaClient>,
+  probeClient: ReplicaClient,
   tally: CrashTally,
 ): Promise<{ acks: Ack[]; killAt: number; slowestUploadMs: number }> {
   const acks: Ack[] = [];
