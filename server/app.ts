@@ -120,9 +120,14 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
   });
 
   app.addHook("onRequest", async (req, reply) => {
-    // PUT ignores Content-Type, as LogPaste does: without this, Fastify answers 415 to a type
-    // that is not type/subtype, and the multipart parser would take a multipart body.
-    if (req.method === "PUT") req.headers["content-type"] = "application/octet-stream";
+    // The declared type matters only to a multipart POST. PUT takes the raw bytes whatever
+    // the client declared, as LogPaste does (the multipart parser would take a multipart
+    // body); and without this, Fastify answers 415 to a type that is not type/subtype before
+    // a route can say what is wrong.
+    const declared = req.headers["content-type"];
+    if (req.method === "PUT" || (declared !== undefined && !(req.method === "POST" && /^\s*multipart\//i.test(declared)))) {
+      req.headers["content-type"] = "application/octet-stream";
+    }
     // Every answer may be read cross-origin: pastes are public and no cookies are involved.
     reply.header("Access-Control-Allow-Origin", "*");
     if (limiter && (req.method === "PUT" || req.method === "POST")) {
