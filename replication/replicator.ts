@@ -77,7 +77,11 @@ export interface ReplicatorOptions {
   /** Shipping more WAL than the database's size triggers a snapshot, but never below this. */
   readonly minSnapshotTriggerBytes?: number;
   readonly retentionCheckIntervalMs?: number;
-  /** Upper bound of the retry back-off after failed uploads. */
+  /**
+   * Upper bound of the retry back-off after failed uploads. Short: in sync mode uploads
+   * answer 503 until the next attempt succeeds, so recovery should follow the store's
+   * return within seconds; a failed attempt against a store that is down costs little.
+   */
   readonly maxRetryDelayMs?: number;
 }
 
@@ -197,7 +201,7 @@ export class Replicator {
     this.maxSegmentBytes = options.maxSegmentBytes ?? 16 << 20;
     this.minSnapshotTriggerBytes = options.minSnapshotTriggerBytes ?? 1 << 20;
     this.retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 3_600_000;
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
 
     this.db = openConnection(this.dbPath);
     const journalMode = this.db.pragma("journal_mode", { simple: true });
