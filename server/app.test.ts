@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import http from "node:http";
+import net from "node:net";
 import { startTestApp, type TestApp } from "../test/helpers/app-server.js";
 
 const ID = /^[A-Za-z0-9]{8}$/;
@@ -385,5 +387,34 @@ describe("rate limiting and proxies", () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("shutting down", () => {
+  test("a request that reaches a closing server on a kept-alive connection gets a plain-text 503, and the upload before it is stored", async () => {
+    const t = await startTestApp();
+    const { port } = new URL(t.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    await once(socket, "connect");
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+    const ended = once(socket, "close");
+    // An upload in flight when the server starts closing, and a second request right behind it.
+    socket.write("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nfirst");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = t.app.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write("half\nPUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nsecond\n");
+    await ended;
+    await closed;
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, received);
+    assert.match(answers[0]!, /^HTTP\/1\.1 200 /);
+    const id = (JSON.parse(answers[0]!.slice(answers[0]!.indexOf("\r\n\r\n") + 4)) as { id: string }).id;
+    assert.match(answers[1]!, /^HTTP\/1\.1 503 /);
+    assert.match(answers[1]!, /content-type: text\/plain/i);
+    assert.match(answers[1]!, /\r\n\r\nthe server is shutting down; try again in a moment\n$/);
+    assert.equal(t.store.get(id)?.toString(), "firsthalf\n");
+    await t.close();
   });
 });

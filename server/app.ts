@@ -95,6 +95,8 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
     bodyLimit: config.maxPasteBytes,
     // Ids are 8 characters; anything much longer is not a paste and should not reach the store.
     routerOptions: { maxParamLength: 256 },
+    // Refused by our own hook instead, in the plain-text form of every other error.
+    return503OnClosing: false,
   });
 
   const limitText = `${config.maxPasteBytes} bytes (${config.maxPasteBytes / MIB} MiB)`;
@@ -119,7 +121,17 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
     limits: { fieldSize: config.maxPasteBytes, fileSize: config.maxPasteBytes, fields: 100, files: 10, parts: 110 },
   });
 
+  // A request that arrives on a kept-alive connection while the server shuts down.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+
   app.addHook("onRequest", async (req, reply) => {
+    if (closing) {
+      reply.header("Connection", "close").header("Retry-After", "5");
+      return sendText(reply, 503, "the server is shutting down; try again in a moment");
+    }
     // The declared type matters only to a multipart POST. PUT takes the raw bytes whatever
     // the client declared, as LogPaste does (the multipart parser would take a multipart
     // body); and without this, Fastify answers 415 to a type that is not type/subtype before
