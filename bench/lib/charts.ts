@@ -60,19 +60,30 @@ export interface LinePoint {
   readonly series: string;
 }
 
-/** Lines over time, e.g. RSS during a load run. */
-export function lines(title: string, xTitle: string, yTitle: string, points: readonly LinePoint[]): TopLevelSpec {
+/** Lines over time, e.g. RSS during a load run; `limit` draws a goal as a dashed line. */
+export function lines(title: string, xTitle: string, yTitle: string, points: readonly LinePoint[], limit?: { readonly value: number; readonly label: string }): TopLevelSpec {
+  const goal = limit ? [{ y: limit.value, label: limit.label }] : [];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
     width: 520,
     height: 220,
-    data: { values: points.map((p) => ({ ...p })) },
-    mark: { type: "line", interpolate: "monotone" },
-    encoding: {
-      x: { field: "x", type: "quantitative", title: xTitle },
-      y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: true } },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom" } },
-    },
+    layer: [
+      {
+        data: { values: points.map((p) => ({ ...p })) },
+        mark: { type: "line", interpolate: "monotone" },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: xTitle },
+          y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: true } },
+          color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom" } },
+        },
+      },
+      { data: { values: goal }, mark: { type: "rule", color: "firebrick", strokeDash: [6, 4] }, encoding: { y: { field: "y", type: "quantitative" } } },
+      {
+        data: { values: goal },
+        mark: { type: "text", align: "left", dx: 4, dy: -6, color: "firebrick" },
+        encoding: { y: { field: "y", type: "quantitative" }, x: { datum: 0, type: "quantitative" }, text: { field: "label" } },
+      },
+    ],
   };
 }
