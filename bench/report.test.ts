@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { markdownTable, mergeReport, parseSections, sectionOf, type RunStamp } from "./report.js";
+import { markdownTable, mergeReport, parseSections, sectionOf, updateHeadline, type RunStamp } from "./report.js";
 import type { ScenarioResult } from "./scenario.js";
 
 const stamp = (date: string): RunStamp => ({
@@ -67,4 +67,23 @@ test("a section without its end marker is an error, not a silent loss", () => {
 
 test("markdownTable escapes pipes and line breaks in cells", () => {
   assert.equal(markdownTable(["a"], [["x|y\nz"]]), "| a |\n|---|\n| x\\|y z |");
+});
+
+test("the README's headline block lists every goal of the report; a README without the block is left alone", () => {
+  const report = mergeReport(
+    null,
+    "H",
+    [
+      sectionOf({ id: "first", title: "First", stamp: stamp("2026-01-01"), result: result("0.91×", true) }),
+      sectionOf({ id: "third", title: "Third", stamp: stamp("2026-01-01"), error: "boom" }),
+    ],
+    ORDER,
+  );
+  const readme = "# P\n\n## Performance\n\n<!-- bench-headline: written by npm run bench -->\nold numbers\n<!-- bench-headline-end -->\n\n## Next\n";
+  const updated = updateHeadline(readme, report, "2 × Test CPU");
+  assert.doesNotMatch(updated, /old numbers/);
+  assert.match(updated, /Measured on 2 × Test CPU; .*\[docs\/benchmarks.md\]\(docs\/benchmarks.md\)/);
+  assert.match(updated, /- goal of 0.91×: 0.91×, goal ≥ 0.8×: met\n- Third: the scenario failed\n\n<!-- bench-headline-end -->\n\n## Next\n$/);
+  assert.equal(updateHeadline(updated, report, "2 × Test CPU"), updated, "rewriting is stable");
+  assert.equal(updateHeadline("# P\n", report, "x"), "# P\n");
 });

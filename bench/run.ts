@@ -9,13 +9,14 @@ import { projectRoot } from "../test/helpers/paths.js";
 import { renderSvg } from "./lib/charts.js";
 import { runInfo } from "./lib/machine.js";
 import { openBenchStore } from "./lib/object-store.js";
-import { mergeReport, renderHeader, sectionOf, type RunStamp, type Section } from "./report.js";
+import { mergeReport, renderHeader, sectionOf, updateHeadline, type RunStamp, type Section } from "./report.js";
 import type { BenchContext, ScenarioResult } from "./scenario.js";
 import { scenarios } from "./scenarios/index.js";
 import { parseArgs, usage, UsageError } from "./options.js";
 
 const REPORT = path.join(projectRoot, "docs/benchmarks.md");
 const IMAGES = path.join(projectRoot, "docs/img");
+const README = path.join(projectRoot, "README.md");
 async function main(): Promise<number> {
   let options;
   try {
@@ -82,7 +83,10 @@ async function main(): Promise<number> {
 
   const existing = fs.existsSync(REPORT) ? fs.readFileSync(REPORT, "utf8") : null;
   const header = renderHeader(stamp, options.only, Date.now() - started);
-  fs.writeFileSync(REPORT, mergeReport(existing, header, sections, scenarios.map((s) => s.id)));
+  const report = mergeReport(existing, header, sections, scenarios.map((s) => s.id));
+  fs.writeFileSync(REPORT, report);
+  const readme = fs.readFileSync(README, "utf8");
+  fs.writeFileSync(README, updateHeadline(readme, report, `${info.cores} × ${info.cpu}`));
   log(`wrote ${path.relative(projectRoot, REPORT)}${failures > 0 ? `; ${failures} scenario(s) failed` : ""}`);
   return failures > 0 ? 1 : 0;
 }

@@ -5,8 +5,8 @@ import os from "node:os";
 import Database from "better-sqlite3";
 import { projectRoot } from "../../test/helpers/paths.js";
 
-/** Files the run itself writes; they do not make the tree dirty for the header's purpose. */
-const OUTPUTS = ["docs/benchmarks.md", "docs/img"];
+/** Files the run itself writes (README.md: its headline block); they do not make the tree dirty for the header's purpose. */
+const OUTPUTS = ["docs/benchmarks.md", "docs/img", "README.md"];
 
 export interface RunInfo {
   readonly date: string;
