@@ -29,11 +29,13 @@ export const getThroughput: Scenario = {
     const dbPath = path.join(ctx.workDir, "get.db");
     const litepasteLog = path.join(ctx.workDir, "litepaste.log");
     const litepaste = await startLitepaste({ DB_PATH: dbPath }, litepasteLog);
+    const startBaseline = (bodyFile: string, nodeArgs: string[] = []) =>
+      startServerProcess({ script: BASELINE, env: { BODY_FILE: bodyFile }, logFile: path.join(ctx.workDir, "baseline.log"), nodeArgs });
     const tables: BenchTable[] = [];
     const goals: BenchGoal[] = [];
     const bars: SpreadBar[] = [];
     const notes: string[] = [];
-    const missed: Array<{ label: string; id: string }> = [];
+    const missed: Array<{ label: string; id: string; bodyFile: string }> = [];
     const summaryRows: Array<Array<string | number>> = [];
     const roundRows: Array<Array<string | number>> = [];
     try {
@@ -43,7 +45,7 @@ export const getThroughput: Scenario = {
         await checkPaste(litepaste.url, id, body);
         const bodyFile = path.join(ctx.workDir, `body-${index}`);
         fs.writeFileSync(bodyFile, body);
-        const baseline = await startServerProcess({ script: BASELINE, env: { BODY_FILE: bodyFile }, logFile: path.join(ctx.workDir, "baseline.log") });
+        const baseline = await startBaseline(bodyFile);
         try {
           await checkPaste(baseline.url, id, body);
           const load = (url: string) => ({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [{ method: "GET" as const, path: `/${id}` }] });
@@ -57,7 +59,7 @@ export const getThroughput: Scenario = {
           bars.push({ group: size.label, series: "litepaste", ...s.a }, { group: size.label, series: "bare Fastify", ...s.b });
           const met = s.ratio.median >= GOAL;
           goals.push({ name: `GET ${size.label} vs bare Fastify`, goal: `≥ ${GOAL}×`, measured: formatRatio(s.ratio, rounds.length), met });
-          if (!met) missed.push({ label: size.label, id });
+          if (!met) missed.push({ label: size.label, id, bodyFile });
         } finally {
           await baseline.stop();
         }
@@ -69,13 +71,13 @@ export const getThroughput: Scenario = {
       { caption: "req/s, median (min–max) over the rounds", columns: ["paste", "litepaste req/s", "bare Fastify req/s", "ratio"], rows: summaryRows },
       { caption: "Each round", columns: ["paste", "round", "litepaste req/s", "bare Fastify req/s", "ratio"], rows: roundRows },
     );
-    for (const { label, id } of missed) {
+    for (const { label, id, bodyFile } of missed) {
       notes.push(
         await missedGoalNote({
           ctx,
           goal: `GET ${label}`,
-          server: "litepaste",
-          start: (nodeArgs) => startLitepaste({ DB_PATH: dbPath }, litepasteLog, { nodeArgs }),
+          slow: { name: "litepaste", start: (nodeArgs) => startLitepaste({ DB_PATH: dbPath }, litepasteLog, { nodeArgs }) },
+          fast: { name: "bare Fastify", start: (nodeArgs) => startBaseline(bodyFile, nodeArgs) },
           load: (url) => runLoad({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [{ method: "GET", path: `/${id}` }] }),
         }),
       );

@@ -21,7 +21,8 @@ export const putReplication: Scenario = {
   async run(ctx) {
     const replicatedEnv = () => ({ DB_PATH: path.join(ctx.workDir, "async.db"), ...replicaEnv(ctx.store, "put-async") });
     const replicated = await startLitepaste(replicatedEnv(), path.join(ctx.workDir, "async.log"));
-    const plain = await startLitepaste({ DB_PATH: path.join(ctx.workDir, "off.db") }, path.join(ctx.workDir, "off.log"));
+    const plainEnv = () => ({ DB_PATH: path.join(ctx.workDir, "off.db") });
+    const plain = await startLitepaste(plainEnv(), path.join(ctx.workDir, "off.log"));
     const load = (url: string) => ({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [PUT_1KIB] });
     let rounds;
     let replication;
@@ -43,8 +44,8 @@ export const putReplication: Scenario = {
         await missedGoalNote({
           ctx,
           goal: "PUT with async replication",
-          server: "the replicating server",
-          start: (nodeArgs) => startLitepaste(replicatedEnv(), path.join(ctx.workDir, "async.log"), { nodeArgs }),
+          slow: { name: "replication async", start: (nodeArgs) => startLitepaste(replicatedEnv(), path.join(ctx.workDir, "async.log"), { nodeArgs }) },
+          fast: { name: "replication off", start: (nodeArgs) => startLitepaste(plainEnv(), path.join(ctx.workDir, "off.log"), { nodeArgs }) },
           load: (url) => runLoad(load(url)),
         }),
       );

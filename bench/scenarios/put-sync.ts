@@ -62,8 +62,8 @@ export const putSync: Scenario = {
         await missedGoalNote({
           ctx,
           goal: `Sync mode at ${GOAL_CLIENTS} clients`,
-          server: "the sync-mode server",
-          start: (nodeArgs) => startLitepaste(env("sync"), path.join(ctx.workDir, "sync.log"), { nodeArgs }),
+          slow: { name: "sync mode", start: (nodeArgs) => startLitepaste(env("sync"), path.join(ctx.workDir, "sync.log"), { nodeArgs }) },
+          fast: { name: "async mode", start: (nodeArgs) => startLitepaste(env("async"), path.join(ctx.workDir, "async.log"), { nodeArgs }) },
           load: (url) => runLoad(load(url, GOAL_CLIENTS)),
         }),
       );
