@@ -17,6 +17,7 @@ import { parseArgs, usage, UsageError } from "./options.js";
 const REPORT = path.join(projectRoot, "docs/benchmarks.md");
 const IMAGES = path.join(projectRoot, "docs/img");
 const README = path.join(projectRoot, "README.md");
+
 async function main(): Promise<number> {
   let options;
   try {
