@@ -1,6 +1,11 @@
-// The part of autocannon's API (it ships no types) that the replication scenarios use.
-
+// autocannon ships no types: the part of its API the load workers use.
 declare module "autocannon" {
+  interface Histogram {
+    readonly average: number;
+    readonly max: number;
+    readonly p50: number;
+    readonly p99: number;
+  }
   interface Request {
     method?: string;
     path?: string;
@@ -21,12 +26,18 @@ declare module "autocannon" {
     requests?: RequestSpec[];
   }
   interface Result {
-    errors: number;
-    timeouts: number;
-    duration: number;
-    non2xx: number;
+    readonly duration: number;
+    readonly errors: number;
+    readonly timeouts: number;
+    readonly non2xx: number;
+    readonly "2xx": number;
+    readonly statusCodeStats: Record<string, { count: number }>;
+    readonly requests: Histogram & { readonly sent: number };
+    readonly latency: Histogram;
+    readonly throughput: Histogram;
   }
-  interface Instance extends PromiseLike<Result> {
+  /** A run in progress: awaitable, and an emitter of each response. */
+  interface Instance extends Promise<Result> {
     on(event: "response", listener: (client: unknown, status: number, bytes: number, responseTime: number) => void): this;
   }
   function autocannon(options: Options): Instance;
