@@ -17,7 +17,7 @@ import autocannon from "autocannon";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
-import { epochNow } from "./store-stats.js";
+import { epochNow } from "./stats.js";
 
 export interface PutLoadOptions {
   readonly url: string;

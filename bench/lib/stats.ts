@@ -1,6 +1,21 @@
 // Every comparison in the report is min/median/max over rounds: one number would hide how
 // noisy a shared machine is.
 
+import { performance } from "node:perf_hooks";
+
+/** Wall-clock epoch milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The q-quantile (0..1) of the samples, nearest-rank; NaN when there are none. */
+export function quantile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
 export interface Spread {
   readonly min: number;
   readonly median: number;

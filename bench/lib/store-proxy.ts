@@ -11,7 +11,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { describeReplicaUrl, parseReplicaUrl } from "../../replication/replica-url.js";
-import { epochNow } from "./store-stats.js";
+import { epochNow } from "./stats.js";
 
 export interface StoreRequest {
   /** S3 operation, e.g. PutObject, ListObjectsV2, DeleteObjects. */

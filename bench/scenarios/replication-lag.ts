@@ -11,7 +11,7 @@ import { runPutLoad } from "../lib/proc-load.js";
 import type { PutAnswer } from "../lib/proc-put-load.js";
 import { isWalSegmentPut, type StoreRequest } from "../lib/store-proxy.js";
 import { startProxiedServer } from "../lib/store-session.js";
-import { formatSpread, quantile, spread } from "../lib/store-stats.js";
+import { formatSpread, quantile, spread } from "../lib/stats.js";
 
 const RATE = 20;
 const BODY_BYTES = 1024;
@@ -123,7 +123,7 @@ export const replicationLagScenario: Scenario = {
       },
       tables: [
         {
-          caption: `Lag from acknowledgement to segment in the store, ms: min / median / max over ${ctx.rounds} rounds of each round's percentile`,
+          caption: `Lag from acknowledgement to segment in the store, ms: median (min–max) over ${ctx.rounds} rounds of each round's percentile`,
           columns: ["DB_SYNC_INTERVAL", "pastes", "segments", "p50", "p99", "max", "goal: p99 ≤ (ms)"],
           rows: rows.map((r) => r.row),
         },

@@ -7,7 +7,7 @@ import { CLI, serveCli } from "../../test/helpers/litepaste-process.js";
 import type { BenchChart, BenchContext, Scenario, ScenarioResult } from "../scenario.js";
 import { benchScript, runNode, type NodeRun } from "../lib/proc-node.js";
 import { buildPasteDatabase, type BuiltDatabase } from "../lib/restore-db.js";
-import { formatSpread, spread } from "../lib/store-stats.js";
+import { formatSpread, spread } from "../lib/stats.js";
 
 const SIZES_MB = [10, 200] as const;
 const MB = 1_000_000;
@@ -155,7 +155,7 @@ export const restoreScenario: Scenario = {
       },
       tables: [
         {
-          caption: `Restore: min / median / max over ${ctx.rounds} rounds`,
+          caption: `Restore: median (min–max) over ${ctx.rounds} rounds`,
           columns: ["database", "objects", "restore (s)", "baseline (s)", "speed vs baseline (×)", "restore peak RSS (MB)", "baseline peak RSS (MB)"],
           rows: [
             ["start-up only (nothing to restore)", 0, formatSpread(seconds(startUps, "restore"), 2), formatSpread(seconds(startUps, "baseline"), 2),

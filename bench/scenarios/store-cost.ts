@@ -14,7 +14,7 @@ import type { BenchChart, BenchContext, BenchTable, Scenario, ScenarioResult } f
 import { runPutLoad } from "../lib/proc-load.js";
 import { countByOperation, isSnapshotUpload, isWalSegmentPut, waitForStoreRequest, type StoreRequest } from "../lib/store-proxy.js";
 import { startProxiedServer, type ProxiedServer } from "../lib/store-session.js";
-import { epochNow, formatSpread, spread } from "../lib/store-stats.js";
+import { epochNow, formatSpread, spread } from "../lib/stats.js";
 
 const INTERVALS = [1, 10, 60] as const;
 const TICK_MS = 250;
@@ -271,7 +271,7 @@ export const storeCostScenario: Scenario = {
         rows: requestRows,
       },
       {
-        caption: `Segment uploads per tick in the time-scaled (a) windows: min / median / max over ${ctx.rounds} rounds`,
+        caption: `Segment uploads per tick in the time-scaled (a) windows: median (min–max) over ${ctx.rounds} rounds`,
         columns: ["DB_SYNC_INTERVAL", "pastes per tick", "ticks while writing", "ticks that shipped", "segment PUTs", "one more at a checkpoint", "one more before a snapshot"],
         rows: tickRows,
       },

@@ -6,7 +6,7 @@ import { runPutLoad } from "../lib/proc-load.js";
 import { benchScript, runNode } from "../lib/proc-node.js";
 import { isWalSegmentPut } from "../lib/store-proxy.js";
 import { startProxiedServer } from "../lib/store-session.js";
-import { formatSpread, quantile, spread } from "../lib/store-stats.js";
+import { formatSpread, quantile, spread } from "../lib/stats.js";
 
 const SAMPLES = 200;
 const BODY_BYTES = 1024;
@@ -52,12 +52,12 @@ export const uploadLatencyScenario: Scenario = {
         clients: "1 (autocannon, one connection, separate process)",
         "paste size": `${BODY_BYTES} bytes`,
         samples: `${SAMPLES} PUTs per round, and ${SAMPLES} store PutObjects`,
-        "segment size": `${formatSpread(spread(rounds.map((r) => r.segmentBytes)), 0)} bytes (median upload of each round: min / median / max)`,
+        "segment size": `${formatSpread(spread(rounds.map((r) => r.segmentBytes)), 0)} bytes (median upload of each round: median (min–max))`,
         store: ctx.store.description,
       },
       tables: [
         {
-          caption: `Latency in ms: min / median / max over ${ctx.rounds} rounds of each round's percentile`,
+          caption: `Latency in ms: median (min–max) over ${ctx.rounds} rounds of each round's percentile`,
           columns: ["what", "p50", "p99"],
           rows: [
             ["litepaste PUT, sync mode", formatSpread(stat((r) => r.litepaste, 0.5), 2), formatSpread(stat((r) => r.litepaste, 0.99), 2)],
