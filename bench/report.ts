@@ -6,6 +6,14 @@ import type { BenchGoal, BenchTable, ScenarioResult } from "./scenario.js";
 import type { RunInfo } from "./lib/machine.js";
 import { formatNumber } from "./lib/stats.js";
 
+/** The goal of a figure that is only measured, not held to a target (cold start). */
+export const REPORTED = "reported";
+
+function verdict(goal: BenchGoal): string {
+  if (goal.goal === REPORTED) return "—";
+  return goal.met ? "met" : "**missed**";
+}
+
 export interface RunStamp {
   readonly info: RunInfo;
   readonly rounds: number;
@@ -74,7 +82,7 @@ export function renderSection(input: SectionInput): string {
     const r = input.result;
     parts.push(markdownTable(["setting", "value"], Object.entries(r.settings)));
     if (r.goals.length > 0) {
-      parts.push(markdownTable(["goal", "target", "measured", ""], r.goals.map((g) => [g.name, g.goal, g.measured, g.met ? "met" : "**missed**"])));
+      parts.push(markdownTable(["goal", "target", "measured", ""], r.goals.map((g) => [g.name, g.goal, g.measured, verdict(g)])));
     }
     parts.push(...r.tables.map(table));
     parts.push(...r.charts.map((c) => `![${c.title}](img/${c.file})`));
@@ -117,7 +125,7 @@ function summary(sections: readonly Section[]): string {
   const rows: string[][] = [];
   for (const { meta } of sections) {
     if (meta.error !== undefined) rows.push([meta.title, "—", "—", "the scenario failed", "**missed**"]);
-    for (const g of meta.goals) rows.push([meta.title, g.name, g.goal, g.measured, g.met ? "met" : "**missed**"]);
+    for (const g of meta.goals) rows.push([meta.title, g.name, g.goal, g.measured, verdict(g)]);
   }
   return `## Summary\n\n${markdownTable(["scenario", "what", "goal", "measured", ""], rows)}`;
 }
@@ -159,7 +167,7 @@ export function updateHeadline(readme: string, report: string, machine: string):
   const end = readme.indexOf(HEADLINE_END);
   if (begin < 0 || end < begin) return readme;
   const goals = parseSections(report).flatMap(({ meta }) =>
-    meta.error !== undefined ? [`- ${meta.title}: the scenario failed`] : meta.goals.map((g) => `- ${g.name}: ${g.measured}, goal ${g.goal}: ${g.met ? "met" : "**missed**"}`),
+    meta.error !== undefined ? [`- ${meta.title}: the scenario failed`] : meta.goals.map((g) => (g.goal === REPORTED ? `- ${g.name}: ${g.measured}` : `- ${g.name}: ${g.measured}, goal ${g.goal}: ${verdict(g)}`)),
   );
   const block = [HEADLINE_BEGIN, `Measured on ${machine}; details, charts and the bottlenecks found in [docs/benchmarks.md](docs/benchmarks.md).`, "", ...goals, "", ""].join("\n");
   return readme.slice(0, begin) + block + readme.slice(end);

@@ -8,6 +8,7 @@ import { spreadBars } from "../lib/charts.js";
 import { checkPaste, logText, putPaste } from "../lib/pastes.js";
 import { replicaEnv, startLitepaste } from "../lib/server-process.js";
 import { formatMB, formatNumber, formatSpread, spread } from "../lib/stats.js";
+import { REPORTED } from "../report.js";
 
 const RESTORE_BYTES = 10e6;
 const PASTE_BYTES = 64 * 1024;
@@ -101,7 +102,7 @@ export const coldStart: Scenario = {
         },
       ],
       // The issue asks only that these be reported; the summary lists them so they are seen.
-      goals: spreads.map((s) => ({ name: `cold start, ${s.name}`, goal: "reported", measured: `${formatSpread(s.ms, 0)} ms`, met: true })),
+      goals: spreads.map((s) => ({ name: `cold start, ${s.name}`, goal: REPORTED, measured: `${formatSpread(s.ms, 0)} ms`, met: true })),
       notes: [
         "Timed: from just before `spawn(node dist/server/cli.js)` to the first 200 answer on GET /healthz; Node's own start-up and module loading are included. Each start uses a new directory where the database file does not exist.",
         "The restore start finds no local database and a replica with data, so it downloads and applies the latest snapshot and WAL segments before it listens; after it is ready, a paste is read back and compared byte for byte (untimed).",
