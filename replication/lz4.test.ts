@@ -8,7 +8,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, Lz4FormatError } from "./lz4.js";
-import { xxh32 } from "./xxh32.js";
+import { Xxh32, xxh32 } from "./xxh32.js";
 import { litestreamFixtures } from "../test/helpers/paths.js";
 
 const MiB = 1 << 20;
@@ -54,12 +54,27 @@ test("xxh32 matches the reference test vectors", () => {
   assert.equal(xxh32(Buffer.from("abc")), 0x32d153ff);
 });
 
+test("xxh32 is the same aligned or not, and in one piece or many", () => {
+  const data = randomBytes(100_003);
+  const whole = xxh32(data);
+  for (let offset = 1; offset < 4; offset++) {
+    const shifted = Buffer.alloc(data.byteLength + offset);
+    data.copy(shifted, offset);
+    assert.equal(xxh32(shifted.subarray(offset)), whole, `at offset ${offset}`);
+  }
+  const pieces = new Xxh32();
+  for (let i = 0; i < data.byteLength; i += 7_001) pieces.update(data.subarray(i, i + 7_001));
+  assert.equal(pieces.digest(), whole);
+});
+
 const samples: [string, Buffer][] = [
   ["empty", Buffer.alloc(0)],
   ["1 byte", Buffer.from([42])],
   ["12 bytes (too short for a match)", Buffer.from("aaaaaaaaaaaa")],
   ["5 MiB of random bytes", randomBytes(5 * MiB)],
   ["9 MiB of compressible text", compressible(9 * MiB)],
+  // xxh32 reads aligned 32-bit lanes straight from memory, and bytes one by one otherwise.
+  ["1 MiB at an odd offset in its buffer", randomBytes(MiB + 3).subarray(3)],
 ];
 
 for (const [name, data] of samples) {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { litestreamFixtures } from "../test/helpers/paths.js";
-import { parseWalHeader, readWalFrames, WalFormatError, WAL_MAGIC_BE } from "./wal.js";
+import { parseWalHeader, readWalFrames, walChecksum, WalFormatError, WAL_MAGIC_BE } from "./wal.js";
 
 const fixture = (name: string) => readFileSync(path.join(litestreamFixtures, "wal-reader", name, "wal"));
 
@@ -88,4 +88,21 @@ test("big-endian checksums are honoured: the same WAL re-signed big-endian reads
   }
   assert.deepEqual([...readWalFrames(be)].map((f) => f.pgno), [1, 2, 2]);
   assert.equal([...readWalFrames(Buffer.concat([wal.subarray(0, 32), be.subarray(32)]))].length, 0);
+});
+
+test("the checksum is the same whether the data is aligned in memory or not, in either byte order", () => {
+  const wal = fixture("ok");
+  for (const bigEndian of [false, true]) {
+    const aligned = walChecksum(bigEndian, wal, 1, 2);
+    for (let offset = 1; offset < 4; offset++) {
+      const shifted = Buffer.alloc(wal.length + offset);
+      wal.copy(shifted, offset);
+      assert.deepEqual(walChecksum(bigEndian, shifted.subarray(offset), 1, 2), aligned, `offset ${offset}, big-endian ${bigEndian}`);
+    }
+  }
+  // The header's own checksum, over its first 24 bytes, is the one SQLite wrote.
+  const header = parseWalHeader(wal);
+  const shifted = Buffer.alloc(25);
+  wal.copy(shifted, 1, 0, 24);
+  assert.deepEqual(walChecksum(false, shifted.subarray(1), 0, 0), [header.checksum1, header.checksum2]);
 });
