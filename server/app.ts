@@ -210,7 +210,7 @@ export async function buildApp({ config, store, logger, metrics, waitUntilReplic
       const id = newPasteId();
       let inserted: boolean;
       try {
-        inserted = store.insert(id, contents);
+        inserted = await store.insert(id, contents);
       } catch (err) {
         logger.error({ err }, "can't save entry");
         throw storageError(err);

@@ -51,19 +51,19 @@ INSERT INTO entries(id, creation_time, contents) VALUES ('Ab3dE6gH', '2021-03-04
   }
 });
 
-test("the store creates parent folders, uses WAL with LogPaste's busy timeout, and keeps bytes exact", () => {
+test("the store creates parent folders, uses WAL with LogPaste's busy timeout, and keeps bytes exact", async () => {
   const dir = tempDir();
   const dbPath = path.join(dir, "a", "b", "store.db");
   try {
     const store = openStore(dbPath, { replicated: true, synchronous: "FULL" });
     const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x0d, 0x0a, 0xef, 0xbb, 0xbf, 0x00]);
-    assert.equal(store.insert("AAAAAAAA", bytes), true);
-    assert.equal(store.insert("AAAAAAAA", Buffer.from("other")), false, "an id is never overwritten");
+    assert.equal(await store.insert("AAAAAAAA", bytes), true);
+    assert.equal(await store.insert("AAAAAAAA", Buffer.from("other")), false, "an id is never overwritten");
     assert.ok(store.get("AAAAAAAA")!.equals(bytes));
     assert.equal(store.get("missing1"), undefined);
     let commits = 0;
     store.onCommit(() => commits++);
-    store.insert("BBBBBBBB", Buffer.from("x"));
+    await store.insert("BBBBBBBB", Buffer.from("x"));
     assert.equal(commits, 1);
     store.close();
     const db = new Database(dbPath);
@@ -74,16 +74,48 @@ test("the store creates parent folders, uses WAL with LogPaste's busy timeout, a
   }
 });
 
-test("with replication on, the app connection never checkpoints by itself", () => {
+test("with replication on, the app connection never checkpoints by itself", async () => {
   const dir = tempDir();
   const dbPath = path.join(dir, "store.db");
   try {
     const store = openStore(dbPath, { replicated: true, synchronous: "NORMAL" });
     // Far past SQLite's 1000-page autocheckpoint: the WAL must still hold every frame.
     const page = Buffer.alloc(4000, "x");
-    for (let i = 0; i < 1500; i++) store.insert(`id${String(i).padStart(6, "0")}`, page);
+    for (let i = 0; i < 1500; i++) await store.insert(`id${String(i).padStart(6, "0")}`, page);
     const walPages = Number(execFileSync("stat", ["-c", "%s", `${dbPath}-wal`]).toString()) / 4120;
     assert.ok(walPages > 1500, `WAL holds ${walPages} frames`);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("inserts asked for in the same turn share one transaction; a failed one fails them all and stores none", async () => {
+  const dir = tempDir();
+  const dbPath = path.join(dir, "store.db");
+  try {
+    const store = openStore(dbPath, { replicated: false, synchronous: "FULL" });
+    let commits = 0;
+    store.onCommit(() => commits++);
+    const rowCount = () => Number(execFileSync("sqlite3", [dbPath, "SELECT count(*) FROM entries"]).toString());
+    const answers = await Promise.all(["CCCCCCCC", "DDDDDDDD", "CCCCCCCC", "EEEEEEEE"].map((id, i) => store.insert(id, Buffer.from(`paste ${i}`))));
+    assert.deepEqual(answers, [true, true, false, true], "a taken id is refused inside a batch too");
+    assert.equal(commits, 1, "one commit for the four");
+    assert.equal(rowCount(), 3);
+    assert.equal(store.get("CCCCCCCC")!.toString(), "paste 0");
+
+    // A trigger that aborts on one paste rolls the whole batch back: every insert of it rejects.
+    const db = new Database(dbPath);
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON entries WHEN NEW.id = 'BADBADBA' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    db.close();
+    const batch = ["FFFFFFFF", "BADBADBA", "GGGGGGGG"].map((id) => store.insert(id, Buffer.from(id)));
+    for (const answer of await Promise.allSettled(batch)) {
+      assert.equal(answer.status, "rejected");
+      assert.match(String((answer as PromiseRejectedResult).reason), /refused/);
+    }
+    assert.equal(store.get("FFFFFFFF"), undefined);
+    assert.equal(rowCount(), 3);
+    assert.equal(commits, 1);
     store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,8 +13,12 @@ export interface StoreOptions {
 }
 
 export interface Store {
-  /** Inserts a paste; false when the id is taken (the caller draws another). */
-  insert(id: string, contents: Buffer): boolean;
+  /**
+   * Inserts a paste; false when the id is taken (the caller draws another). Inserts made in
+   * the same turn of the event loop share one transaction (group commit): one WAL commit,
+   * and in sync mode one fsync, for all of them. Rejects with SQLite's error if it fails.
+   */
+  insert(id: string, contents: Buffer): Promise<boolean>;
   /** The exact bytes stored, or undefined for an unknown id. */
   get(id: string): Buffer | undefined;
   /** Quick liveness probe for health checks. */
@@ -53,11 +57,39 @@ export function openStore(dbPath: string, options: StoreOptions): Store {
   const ping = db.prepare("SELECT count(*) FROM sqlite_master").pluck();
   const listeners: Array<() => void> = [];
 
+  interface PendingInsert {
+    readonly id: string;
+    readonly contents: Buffer;
+    resolve(inserted: boolean): void;
+    reject(err: unknown): void;
+  }
+  let pending: PendingInsert[] = [];
+  const insertAll = db.transaction((rows: readonly PendingInsert[]) => {
+    const creationTime = rfc3339Now();
+    return rows.map((row) => insert.run(row.id, creationTime, row.contents).changes === 1);
+  });
+  // Runs once the current turn's requests have all asked: a transaction rolled back (disk
+  // full, say) fails each of them, and none of them is stored.
+  const commitPending = () => {
+    const rows = pending;
+    pending = [];
+    let inserted: boolean[];
+    try {
+      inserted = insertAll(rows);
+    } catch (err) {
+      for (const row of rows) row.reject(err);
+      return;
+    }
+    if (inserted.includes(true)) for (const listener of listeners) listener();
+    rows.forEach((row, i) => row.resolve(inserted[i]!));
+  };
+
   return {
     insert(id, contents) {
-      const inserted = insert.run(id, rfc3339Now(), contents).changes === 1;
-      if (inserted) for (const listener of listeners) listener();
-      return inserted;
+      return new Promise<boolean>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(commitPending);
+        pending.push({ id, contents, resolve, reject });
+      });
     },
     get(id) {
       const row = select.get(id) as Buffer | null | undefined;
