@@ -10,6 +10,8 @@ import path from "node:path";
 
 const require = createRequire(import.meta.url);
 const S3RVER_BIN = path.join(path.dirname(require.resolve("s3rver/package.json")), "bin/s3rver.js");
+/** Makes s3rver's PUTs all or nothing, as S3's are (see there). */
+const ATOMIC_PUT = new URL("./s3rver-atomic-put.js", import.meta.url).href;
 const BUCKET = "litepaste-test";
 const START_TIMEOUT_MS = 20_000;
 
@@ -35,7 +37,7 @@ export interface S3rverHandle {
 function launch(dir: string, port: number): Promise<{ child: ChildProcess; port: number }> {
   // --openssl-legacy-provider: without it s3rver's ListObjectsV2 pagination answers 500.
   const child = spawn(process.execPath, [
-    "--openssl-legacy-provider", S3RVER_BIN,
+    "--openssl-legacy-provider", "--import", ATOMIC_PUT, S3RVER_BIN,
     "--directory", dir, "--address", "127.0.0.1", "--port", String(port), "--silent",
     "--configure-bucket", BUCKET,
   ], { stdio: ["ignore", "pipe", "pipe"] });
