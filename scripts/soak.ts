@@ -82,7 +82,7 @@ function section(tallies: CrashTally[], startedAt: Date, seconds: number): strin
     row("**pastes lost**", (ts) => `**${lost(ts)}**`),
     row("async: acknowledged inside the window before a kill (may be lost)", asyncOnly((ts) => sum(ts, "inWindow"))),
     row("async: of those, not in the replica at the kill", asyncOnly((ts) => sum(ts, "inWindowMissing"))),
-    row("async: widest window (sync interval 200 ms + one upload)", asyncOnly((ts) => `${Math.max(...ts.map((t) => t.widestWindowMs))} ms`)),
+    row("async: widest window allowed (sync interval 200 ms + one upload, + 150 ms timer slack)", asyncOnly((ts) => `${Math.max(...ts.map((t) => t.widestWindowMs))} ms`)),
     row("answers other than 200", refusals),
     END,
   ].join("\n");
