@@ -348,8 +348,6 @@ export class Replicator {
     this.lastError = message;
     this.failures += 1;
     this.counters.syncErrors += 1;
-    // Retry after the back-off even if nothing else is written meanwhile: tick() kicks only when dirty.
-    this.dirty = true;
     const backoff = Math.min(this.config.syncIntervalMs * 2 ** (this.failures - 1), this.maxRetryDelayMs);
     this.nextAttemptAt = Date.now() + backoff;
   }
