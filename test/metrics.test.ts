@@ -104,7 +104,13 @@ test("replication to a directory: syncs, shipped bytes, PUT requests and snapsho
     const m = await scrapeServer(metricsUrl);
     assert.ok(m.samples.some((sample) => sample.name === "litepaste_replication_generation_info"), "the first snapshot is up");
     assert.equal(m.value("litepaste_replication_lag_seconds"), 0, "the new database's schema is shipped");
-    return { puts: putsOf(m), objects: replicaKeys(replicaDir).length };
+    // A PUT is counted when it is sent and its object appears when it is done: take the
+    // baseline only once neither has moved for a moment.
+    const objects = replicaKeys(replicaDir).length;
+    await sleep(300);
+    assert.equal(putsOf(await scrapeServer(metricsUrl)), putsOf(m), "no upload in flight");
+    assert.equal(replicaKeys(replicaDir).length, objects, "no upload in flight");
+    return { puts: putsOf(m), objects };
   });
 
   // Sync mode: each answer comes once the paste is in the replica. About 4 MiB in all: past
