@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { runReplicaCommand, type ReplicaVerb } from "./cli.js";
-import { openReplicaClient } from "./replica-url.js";
+import { openReplicaClient } from "./replica/url.js";
 import { litestreamFixtures } from "../test/helpers/paths.js";
 import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
 import { useScratchDirs } from "../test/helpers/scratch.js";

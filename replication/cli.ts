@@ -4,10 +4,10 @@
 import fs from "node:fs";
 import { FlagError, parseGoFlags, type FlagKind } from "./go-flags.js";
 import { generationsTable, snapshotsTable, walTable } from "./inspect.js";
-import { isGenerationId } from "./layout.js";
-import type { ReplicaClient } from "./replica-client.js";
-import { summarizeReplica } from "./replica-summary.js";
-import { openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "./replica-url.js";
+import { isGenerationId } from "./replica/layout.js";
+import type { ReplicaClient } from "./replica/client.js";
+import { summarizeReplica } from "./replica/summary.js";
+import { openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "./replica/url.js";
 import { NoReplicaError, restoreReplica, type RestoreOptions, type RestoreProgress } from "./restore.js";
 
 export type ReplicaVerb = "restore" | "snapshots" | "generations" | "wal";

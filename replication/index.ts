@@ -10,7 +10,7 @@
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { newReplicationCounters, requestCounter, type ReplicationMetrics } from "./counters.js";
-import { openReplicaClient } from "./replica-url.js";
+import { openReplicaClient } from "./replica/url.js";
 import type { ReplicationStatus } from "./replicator.js";
 import { prepareReplicator } from "./startup.js";
 

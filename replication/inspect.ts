@@ -2,7 +2,7 @@
 // formats (index and offset as %08x, times as RFC 3339 in UTC), aligned as Go's
 // tabwriter aligns them (two spaces between columns, the last column unpadded).
 
-import type { ReplicaSummary } from "./replica-summary.js";
+import type { ReplicaSummary } from "./replica/summary.js";
 
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { FileReplicaClient } from "./file-client.js";
+import { FileReplicaClient } from "./replica/file/client.js";
 import { runReplicate } from "./replicate-command.js";
 import { restoreReplica } from "./restore.js";
 import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import pino from "pino";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import { openReplicaClient } from "./replica-url.js";
+import { openReplicaClient } from "./replica/url.js";
 import { prepareReplicator } from "./startup.js";
 
 export interface ReplicateIo {

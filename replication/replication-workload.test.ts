@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { FileReplicaClient } from "./file-client.js";
+import { FileReplicaClient } from "./replica/file/client.js";
 import { findLatestGeneration, restoreReplica } from "./restore.js";
 import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
 import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";

@@ -16,18 +16,18 @@ import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { CommitWaiters } from "./commit-waiters.js";
 import { newReplicationCounters, type ReplicationCounters, type ReplicationMetrics } from "./counters.js";
-import { databaseDescriptor, fingerprintDatabase } from "./database-file.js";
+import { databaseDescriptor, fingerprintDatabase } from "./sqlite/database-file.js";
 import { formatDuration } from "./duration.js";
-import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./layout.js";
-import { lz4FrameEncode } from "./lz4.js";
-import { writePosition } from "./position.js";
-import type { ReplicaClient } from "./replica-client.js";
+import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./replica/layout.js";
+import { lz4FrameEncode } from "./lz4/frame.js";
+import { writePosition } from "./writer/position.js";
+import type { ReplicaClient } from "./replica/client.js";
 import { enforceRetention } from "./retention.js";
-import { WriterConflictError, type WriterGuard } from "./single-writer.js";
+import { WriterConflictError, type WriterGuard } from "./writer/single-writer.js";
 import { captureDatabaseImage, uploadDatabaseImage, type DatabaseImage } from "./snapshot.js";
-import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
-import { WalPin } from "./wal-pin.js";
-import { readWalTail, startOfRound, WalDiscontinuityError, walPathOf, type WalPosition, type WalSegment } from "./wal-tail.js";
+import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./sqlite/wal.js";
+import { WalPin } from "./sqlite/wal-pin.js";
+import { readWalTail, startOfRound, WalDiscontinuityError, walPathOf, type WalPosition, type WalSegment } from "./sqlite/wal-tail.js";
 
 export { ReplicationTimeoutError } from "./commit-waiters.js";
 

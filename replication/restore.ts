@@ -10,16 +10,16 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { walSegmentKey } from "./layout.js";
-import { createLz4FrameDecoder } from "./lz4.js";
-import type { ReplicaClient } from "./replica-client.js";
+import { walSegmentKey } from "./replica/layout.js";
+import { createLz4FrameDecoder } from "./lz4/frame.js";
+import type { ReplicaClient } from "./replica/client.js";
 import {
   latestGeneration, summarizeReplica, type ReplicaSummary, type SnapshotInfo, type WalSegmentInfo,
-} from "./replica-summary.js";
-import { WAL_HEADER_SIZE, WalFrameVerifier, parseWalHeader, type WalHeader } from "./wal.js";
+} from "./replica/summary.js";
+import { WAL_HEADER_SIZE, WalFrameVerifier, parseWalHeader, type WalHeader } from "./sqlite/wal.js";
 
-export { findLatestGeneration, summarizeReplica } from "./replica-summary.js";
-export type { GenerationInfo, ReplicaSummary, SnapshotInfo, WalSegmentInfo } from "./replica-summary.js";
+export { findLatestGeneration, summarizeReplica } from "./replica/summary.js";
+export type { GenerationInfo, ReplicaSummary, SnapshotInfo, WalSegmentInfo } from "./replica/summary.js";
 
 /** The replica holds no generation at all: nothing was ever replicated there. */
 export class NoReplicaError extends Error {

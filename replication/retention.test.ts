@@ -4,10 +4,10 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FileReplicaClient } from "./file-client.js";
+import { FileReplicaClient } from "./replica/file/client.js";
 import { restoreReplica } from "./restore.js";
 import { planRetention } from "./retention.js";
-import type { ReplicaObject } from "./replica-client.js";
+import type { ReplicaObject } from "./replica/client.js";
 import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
 import { replicaKeys, startSession, waitFor } from "../test/helpers/replication-session.js";
 

@@ -8,8 +8,8 @@
 // snapshot is never deleted: it is either the kept one or newer than it.
 
 import type { Logger } from "pino";
-import { GENERATIONS_PREFIX, parseReplicaKey } from "./layout.js";
-import type { ReplicaClient, ReplicaObject } from "./replica-client.js";
+import { GENERATIONS_PREFIX, parseReplicaKey } from "./replica/layout.js";
+import type { ReplicaClient, ReplicaObject } from "./replica/client.js";
 
 interface GenerationObjects {
   readonly keys: string[];

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { readAll } from "./replica-client-contract.js";
+import { readAll } from "./replica/contract.js";
 import { captureDatabaseImage } from "./snapshot.js";
 import { openAppDatabase, tempDir } from "../test/helpers/replication-db.js";
 

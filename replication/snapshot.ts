@@ -17,11 +17,11 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type Database from "better-sqlite3";
-import { databaseDescriptor, readDatabaseBytes } from "./database-file.js";
-import { createLz4FrameEncoder } from "./lz4.js";
-import type { ReplicaClient } from "./replica-client.js";
-import { readWalHeader, readWalTail, walPathOf } from "./wal-tail.js";
-import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from "./wal.js";
+import { databaseDescriptor, readDatabaseBytes } from "./sqlite/database-file.js";
+import { createLz4FrameEncoder } from "./lz4/frame.js";
+import type { ReplicaClient } from "./replica/client.js";
+import { readWalHeader, readWalTail, walPathOf } from "./sqlite/wal-tail.js";
+import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from "./sqlite/wal.js";
 
 export interface DatabaseImage {
   /** Header of the WAL round the image is part of; null when there was no WAL. */

@@ -4,14 +4,14 @@
 import { existsSync, statSync } from "node:fs";
 import type { Logger } from "pino";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
-import { fingerprintDatabase } from "./database-file.js";
-import { generationPrefix, parseReplicaKey } from "./layout.js";
-import { removePosition, takePosition, type PersistedPosition } from "./position.js";
-import type { ReplicaClient } from "./replica-client.js";
+import { fingerprintDatabase } from "./sqlite/database-file.js";
+import { generationPrefix, parseReplicaKey } from "./replica/layout.js";
+import { removePosition, takePosition, type PersistedPosition } from "./writer/position.js";
+import type { ReplicaClient } from "./replica/client.js";
 import { NoReplicaError, restoreReplica } from "./restore.js";
 import { Replicator, type GenerationPlan, type ReplicatorOptions } from "./replicator.js";
-import { WriterGuard } from "./single-writer.js";
-import { walPathOf } from "./wal-tail.js";
+import { WriterGuard } from "./writer/single-writer.js";
+import { walPathOf } from "./sqlite/wal-tail.js";
 
 export interface StartupDecision {
   /** The database was missing and has been restored from the replica. */

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FileReplicaClient } from "../replication/file-client.js";
+import { FileReplicaClient } from "../replication/replica/file/client.js";
 import { GatedReplicaClient } from "./helpers/gated-client.js";
 import { tempDir } from "./helpers/replication-db.js";
 import { startSession, waitFor, type Session } from "./helpers/replication-session.js";

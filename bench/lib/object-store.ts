@@ -1,7 +1,7 @@
 // Where the S3 scenarios replicate to: a local s3rver by default, or a real bucket named
 // by BENCH_REPLICA_URL (bench/README.md), each run under a prefix of its own.
 
-import { describeReplicaUrl } from "../../replication/replica-url.js";
+import { describeReplicaUrl } from "../../replication/replica/url.js";
 import { startS3rver } from "../../test/helpers/s3rver.js";
 import type { BenchObjectStore } from "../scenario.js";
 

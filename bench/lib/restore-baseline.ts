@@ -11,7 +11,7 @@ import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import fs from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createLz4FrameDecoder } from "../../replication/lz4.js";
+import { createLz4FrameDecoder } from "../../replication/lz4/frame.js";
 import { openStoreSdk } from "./store-sdk.js";
 
 const [url, output] = process.argv.slice(2) as [string, string];

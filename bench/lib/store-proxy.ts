@@ -10,7 +10,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { describeReplicaUrl, parseReplicaUrl } from "../../replication/replica-url.js";
+import { describeReplicaUrl, parseReplicaUrl } from "../../replication/replica/url.js";
 import { epochNow } from "./stats.js";
 
 export interface StoreRequest {

@@ -3,8 +3,8 @@
 // store directly with the SDK.
 
 import type { S3Client } from "@aws-sdk/client-s3";
-import { openReplicaClient, parseReplicaUrl } from "../../replication/replica-url.js";
-import { S3ReplicaClient } from "../../replication/s3-client.js";
+import { openReplicaClient, parseReplicaUrl } from "../../replication/replica/url.js";
+import { S3ReplicaClient } from "../../replication/replica/s3/client.js";
 
 export interface StoreSdk {
   readonly s3: S3Client;

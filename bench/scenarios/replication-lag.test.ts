@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lz4FrameEncode } from "../../replication/lz4.js";
+import { lz4FrameEncode } from "../../replication/lz4/frame.js";
 import type { StoreRequest } from "../lib/store-proxy.js";
 import { lagsOf } from "./replication-lag.js";
 

@@ -5,7 +5,7 @@
 // whose decoded frames contain the paste's id (the proxy's clock; same machine, same wall
 // clock).
 
-import { lz4FrameDecode } from "../../replication/lz4.js";
+import { lz4FrameDecode } from "../../replication/lz4/frame.js";
 import type { BenchChart, BenchContext, Scenario, ScenarioResult } from "../scenario.js";
 import { runPutLoad } from "../lib/proc-load.js";
 import type { PutAnswer } from "../lib/proc-put-load.js";

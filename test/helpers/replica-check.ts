@@ -3,7 +3,7 @@
 
 import path from "node:path";
 import Database from "better-sqlite3";
-import { openReplicaClient } from "../../replication/replica-url.js";
+import { openReplicaClient } from "../../replication/replica/url.js";
 import { restoreReplica, type RestoreResult } from "../../replication/restore.js";
 
 /** Restores the newest generation of `replicaUrl` into `<emptyDir>/restored.db`, integrity-checked. */

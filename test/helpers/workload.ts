@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Database from "better-sqlite3";
-import { FileReplicaClient } from "../../replication/file-client.js";
+import { FileReplicaClient } from "../../replication/replica/file/client.js";
 import { prepareReplicator } from "../../replication/startup.js";
 import { openAppDatabase } from "./replication-db.js";
 import { testConfig } from "./replication-session.js";

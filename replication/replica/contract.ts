@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject } from "./replica-client.js";
+import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject } from "./client.js";
 
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

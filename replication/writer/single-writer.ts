@@ -6,9 +6,9 @@
 
 import type { Logger } from "pino";
 import { ReplicaLease, WriterConflictError } from "./lease.js";
-import type { ReplicaClient } from "./replica-client.js";
-import { findLatestGeneration } from "./replica-summary.js";
-import { WriterRecord } from "./writer-record.js";
+import type { ReplicaClient } from "../replica/client.js";
+import { findLatestGeneration } from "../replica/summary.js";
+import { WriterRecord } from "./record.js";
 
 export { WriterConflictError } from "./lease.js";
 

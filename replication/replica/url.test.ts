@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { FileReplicaClient } from "./file-client.js";
-import { describeReplicaUrl, openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "./replica-url.js";
-import { S3ReplicaClient, s3ClientConfig } from "./s3-client.js";
+import { FileReplicaClient } from "./file/client.js";
+import { describeReplicaUrl, openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "./url.js";
+import { S3ReplicaClient, s3ClientConfig } from "./s3/client.js";
 
 test("s3 URLs: bucket, path prefix, and the query's endpoint/region/forcePathStyle", () => {
   assert.deepEqual(parseReplicaUrl("s3://my-bucket/litepaste/db?endpoint=http://minio:9000/&region=eu-west-1", {}), {

@@ -4,9 +4,9 @@
 
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { FileReplicaClient } from "./file-client.js";
-import type { ReplicaClient } from "./replica-client.js";
-import { S3ReplicaClient, type S3Credentials, type S3ReplicaClientOptions } from "./s3-client.js";
+import { FileReplicaClient } from "./file/client.js";
+import type { ReplicaClient } from "./client.js";
+import { S3ReplicaClient, type S3Credentials, type S3ReplicaClientOptions } from "./s3/client.js";
 
 const ACCEPTED_FORMS = "s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], file:///absolute/dir or a directory path";
 const S3_PARAMETERS = new Set(["endpoint", "region", "forcePathStyle"]);

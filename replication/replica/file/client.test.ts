@@ -4,8 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { FileReplicaClient } from "./file-client.js";
-import { listAll, testReplicaClientContract } from "./replica-client-contract.js";
+import { FileReplicaClient } from "./client.js";
+import { listAll, testReplicaClientContract } from "../contract.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-file-client-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));

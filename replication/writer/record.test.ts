@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { WriterRecord, writerRecordPathOf } from "./writer-record.js";
-import { useScratchDirs } from "../test/helpers/scratch.js";
+import { WriterRecord, writerRecordPathOf } from "./record.js";
+import { useScratchDirs } from "../../test/helpers/scratch.js";
 
 const newDir = useScratchDirs("litepaste-writer-record");
 const REPLICA = "file:///replica";

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { Readable } from "node:stream";
-import { openReplicaClient } from "./replica-url.js";
-import type { S3ReplicaClient } from "./s3-client.js";
-import { ReplicaObjectNotFoundError, type ReplicaClient } from "./replica-client.js";
-import { listAll, readAll, testReplicaClientContract } from "./replica-client-contract.js";
-import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
+import { openReplicaClient } from "../url.js";
+import type { S3ReplicaClient } from "./client.js";
+import { ReplicaObjectNotFoundError, type ReplicaClient } from "../client.js";
+import { listAll, readAll, testReplicaClientContract } from "../contract.js";
+import { startS3rver, type S3rverHandle } from "../../../test/helpers/s3rver.js";
 
 let s3: S3rverHandle;
 let counter = 0;

@@ -4,7 +4,7 @@
 // (at most 4 MiB) whatever the size of the data.
 
 import { Transform, type TransformCallback } from "node:stream";
-import { Lz4BlockCompressor, compressBound, decompressBlock } from "./lz4-block.js";
+import { Lz4BlockCompressor, compressBound, decompressBlock } from "./block.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 
 const FRAME_MAGIC = 0x184d2204;

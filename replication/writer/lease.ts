@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
-import { ConditionalWritesUnsupportedError, type ReplicaClient } from "./replica-client.js";
+import { ConditionalWritesUnsupportedError, type ReplicaClient } from "../replica/client.js";
 
 export const LEASE_KEY = "litepaste-lease.json";
 /** Slack over the holder's expiry before taking over, for clocks that disagree a little. */

@@ -8,8 +8,8 @@
 
 import { readFileSync, rmSync } from "node:fs";
 import { writeFileDurably } from "./durable-file.js";
-import { isGenerationId } from "./layout.js";
-import type { DatabaseFingerprint } from "./database-file.js";
+import { isGenerationId } from "../replica/layout.js";
+import type { DatabaseFingerprint } from "../sqlite/database-file.js";
 
 export interface PersistedPosition {
   readonly generation: string;

@@ -2,7 +2,7 @@
 // Restore plans from it and the inspection commands print it.
 
 import { GENERATIONS_PREFIX, parseReplicaKey } from "./layout.js";
-import type { ReplicaClient } from "./replica-client.js";
+import type { ReplicaClient } from "./client.js";
 
 export interface SnapshotInfo {
   readonly generation: string;

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFileDurably } from "./durable-file.js";
-import { isGenerationId } from "./layout.js";
+import { isGenerationId } from "../replica/layout.js";
 
 /** Enough to cover the generations a crash between two of them can leave behind. */
 const KEPT_GENERATIONS = 8;

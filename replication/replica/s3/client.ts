@@ -9,7 +9,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
 import {
   ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
-} from "./replica-client.js";
+} from "../client.js";
 
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
