@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { projectRoot } from "../test/helpers/paths.js";
+import { projectRoot } from "../testkit/paths.js";
 import { renderSvg } from "./lib/charts.js";
 import { runInfo } from "./lib/machine.js";
 import { openBenchStore } from "./lib/object-store.js";

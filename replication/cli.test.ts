@@ -6,9 +6,9 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { runReplicaCommand, type ReplicaVerb } from "./cli.js";
 import { openReplicaClient } from "./replica/url.js";
-import { litestreamFixtures } from "../test/helpers/paths.js";
-import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
-import { useScratchDirs } from "../test/helpers/scratch.js";
+import { litestreamFixtures } from "../testkit/paths.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
 
 const fixture = path.join(litestreamFixtures, "replica-v0.3/restore-ok");
 const expectedDb = fs.readFileSync(path.join(fixture, "expected.db"));

@@ -5,7 +5,7 @@
 // done once such a read was shipped whole. Waiters that arrive during an upload share the
 // next one (group commit).
 
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../internal/duration.js";
 
 /** waitUntilReplicated gave up: the write is committed locally but the replica does not confirm it yet. */
 export class ReplicationTimeoutError extends Error {

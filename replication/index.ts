@@ -1,4 +1,4 @@
-// Built-in replication: what the server calls. See ../shared/design/replication.md.
+// Built-in replication: what the server calls. See docs/design/replication.md.
 //
 //   const prepared = await prepareReplication(dbPath, config, logger); // before opening the database
 //   const store = openStore(dbPath, …);                                  // journal_mode=WAL, wal_autocheckpoint=0

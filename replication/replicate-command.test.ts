@@ -10,9 +10,9 @@ import Database from "better-sqlite3";
 import { FileReplicaClient } from "./replica/file/client.js";
 import { runReplicate } from "./replicate-command.js";
 import { restoreReplica } from "./restore.js";
-import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
-import { replicaKeys, waitFor } from "../test/helpers/replication-session.js";
+import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
+import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { replicaKeys, waitFor } from "../testkit/replication-session.js";
 
 /** The `litepaste` command, as built next to this file. */
 const litepaste = fileURLToPath(new URL("../server/cli.js", import.meta.url));

@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import pino from "pino";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "../internal/duration.js";
 import { openReplicaClient } from "./replica/url.js";
 import { prepareReplicator } from "./startup.js";
 

@@ -15,10 +15,10 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { FileReplicaClient } from "./replica/file/client.js";
 import { findLatestGeneration, restoreReplica } from "./restore.js";
-import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
-import { replicaKeys, startSession } from "../test/helpers/replication-session.js";
-import { contentHash, randomWrite, runWorkloadChild, seededRandom, workloadReplication, type WorkloadChildArgs } from "../test/helpers/workload.js";
+import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
+import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { replicaKeys, startSession } from "../testkit/replication-session.js";
+import { contentHash, randomWrite, runWorkloadChild, seededRandom, workloadReplication, type WorkloadChildArgs } from "../testkit/workload.js";
 
 /** This file runs as the child process too, with its arguments in this variable. */
 const CHILD_ENV = "LITEPASTE_WORKLOAD_CHILD";

@@ -10,12 +10,12 @@ import { fingerprintDatabase } from "./sqlite/database-file.js";
 import { prepareReplication, ReplicationTimeoutError } from "./index.js";
 import { openReplicaClient } from "./replica/url.js";
 import { restoreReplica } from "./restore.js";
-import { CountingReplicaClient } from "../test/helpers/counting-client.js";
-import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
-import { startSession, testConfig, waitFor } from "../test/helpers/replication-session.js";
-import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
-import { testLogger } from "../test/helpers/test-logger.js";
+import { CountingReplicaClient } from "../testkit/counting-client.js";
+import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
+import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { startSession, testConfig, waitFor } from "../testkit/replication-session.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { testLogger } from "../testkit/test-logger.js";
 
 let s3: S3rverHandle;
 let replicas = 0;

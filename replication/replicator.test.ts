@@ -9,11 +9,11 @@ import { ReplicationTimeoutError } from "./index.js";
 import { positionPathOf } from "./writer/position.js";
 import { restoreReplica } from "./restore.js";
 import { prepareReplicator } from "./startup.js";
-import { CountingReplicaClient } from "../test/helpers/counting-client.js";
-import { restoreLikeLitestream } from "../test/helpers/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
-import { replicaKeys, startSession, testConfig, waitFor } from "../test/helpers/replication-session.js";
-import { testLogger } from "../test/helpers/test-logger.js";
+import { CountingReplicaClient } from "../testkit/counting-client.js";
+import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
+import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { replicaKeys, startSession, testConfig, waitFor } from "../testkit/replication-session.js";
+import { testLogger } from "../testkit/test-logger.js";
 
 function setUp(t: { after(fn: () => void): void }) {
   const dir = tempDir(t);

@@ -17,7 +17,7 @@ import type { ReplicationConfig } from "./config.js";
 import { CommitWaiters } from "./commit-waiters.js";
 import { newReplicationCounters, type ReplicationCounters, type ReplicationMetrics } from "./counters.js";
 import { databaseDescriptor, fingerprintDatabase } from "./sqlite/database-file.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../internal/duration.js";
 import { generationPrefix, GENERATIONS_PREFIX, newGenerationId, snapshotKey, walSegmentKey } from "./replica/layout.js";
 import { lz4FrameEncode } from "./lz4/frame.js";
 import { writePosition } from "./writer/position.js";

@@ -9,11 +9,11 @@ import { FileReplicaClient } from "./replica/file/client.js";
 import { lz4FrameDecode, lz4FrameEncode } from "./lz4/frame.js";
 import { openReplicaClient } from "./replica/url.js";
 import type { ReplicaClient } from "./replica/client.js";
-import { CountingReplicaClient } from "../test/helpers/counting-client.js";
+import { CountingReplicaClient } from "../testkit/counting-client.js";
 import { NoReplicaError, findLatestGeneration, restoreReplica, type RestoreProgress } from "./restore.js";
-import { litestreamFixtures } from "../test/helpers/paths.js";
-import { startS3rver, type S3rverHandle } from "../test/helpers/s3rver.js";
-import { useScratchDirs } from "../test/helpers/scratch.js";
+import { litestreamFixtures } from "../testkit/paths.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
 
 const fixtures = path.join(litestreamFixtures, "replica-v0.3");
 const GEN = "0000000000000000";

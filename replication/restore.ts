@@ -1,4 +1,4 @@
-// Litestream v0.3 restore (see ../shared/design/replication.md, "Restore"): pick a
+// Litestream v0.3 restore (see docs/design/replication.md, "Restore"): pick a
 // generation, its newest snapshot at or before the target, then every WAL segment from the
 // snapshot's index up to the target; check the segments' names for gaps before
 // downloading, verify every frame while applying, check the result with SQLite, and only

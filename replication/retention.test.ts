@@ -8,8 +8,8 @@ import { FileReplicaClient } from "./replica/file/client.js";
 import { restoreReplica } from "./restore.js";
 import { planRetention } from "./retention.js";
 import type { ReplicaObject } from "./replica/client.js";
-import { dumpDatabase, tempDir } from "../test/helpers/replication-db.js";
-import { replicaKeys, startSession, waitFor } from "../test/helpers/replication-session.js";
+import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { replicaKeys, startSession, waitFor } from "../testkit/replication-session.js";
 
 const HOUR = 3_600_000;
 const now = Date.parse("2026-01-02T12:00:00Z");

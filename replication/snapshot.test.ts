@@ -4,7 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { readAll } from "./replica/contract.js";
 import { captureDatabaseImage } from "./snapshot.js";
-import { openAppDatabase, tempDir } from "../test/helpers/replication-db.js";
+import { openAppDatabase, tempDir } from "../testkit/replication-db.js";
 
 function setUp(t: { after(fn: () => void): void }) {
   const dbPath = path.join(tempDir(t), "db");

@@ -1,5 +1,5 @@
 // `npm run soak [-- --kills N] [--minutes M] [--seed S]`: the crash cycle of the tests
-// (test/helpers/crash-cycle.ts), hundreds of times: batches of kills alternating sync and
+// (testkit/crash-cycle.ts), hundreds of times: batches of kills alternating sync and
 // async mode, each batch on a fresh replica prefix and data disk. Prints progress, then
 // rewrites the marked section of docs/reliability.md with the tally. Exit code 1 if any
 // paste the server had to keep was lost.
@@ -9,9 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { runCrashCycles, type CrashTally, type SyncMode } from "../test/helpers/crash-cycle.js";
-import { projectRoot } from "../test/helpers/paths.js";
-import { startS3rver } from "../test/helpers/s3rver.js";
+import { runCrashCycles, type CrashTally, type SyncMode } from "../testkit/crash-cycle.js";
+import { projectRoot } from "../testkit/paths.js";
+import { startS3rver } from "../testkit/s3rver.js";
 
 const MAX_BATCH = 20;
 const BEGIN = "<!-- soak:begin";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
-import { startTestApp, type TestApp } from "../test/helpers/app-server.js";
+import { startTestApp, type TestApp } from "../testkit/app-server.js";
 
 const ID = /^[A-Za-z0-9]{8}$/;
 const MIB = 1024 * 1024;

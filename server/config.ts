@@ -4,7 +4,7 @@
 
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
-import { formatDuration, parseDuration } from "../replication/duration.js";
+import { formatDuration, parseDuration } from "../internal/duration.js";
 import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
 
 export interface Config {

@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
-import { startTestApp, type TestApp } from "./helpers/app-server.js";
-import { launchChromium } from "./helpers/browser.js";
+import { startTestApp, type TestApp } from "../testkit/app-server.js";
+import { launchChromium } from "../testkit/browser.js";
 
 let app: TestApp;
 let browser: Browser;

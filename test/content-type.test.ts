@@ -1,11 +1,11 @@
-// Content-Type matters only to a multipart POST (../shared/design/logpaste-api.md). PUT
+// Content-Type matters only to a multipart POST (docs/design/logpaste-api.md). PUT
 // stores the raw body whatever a client declares, as LogPaste does; POST and OPTIONS answer a
 // malformed type as the contract says (400, 200), not with 415. Found by test/fuzz.test.ts:
 // a type that is not type/subtype got 415, and a multipart one got "empty body" on PUT.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "./helpers/app-server.js";
+import { startTestApp, type TestApp } from "../testkit/app-server.js";
 
 let app: TestApp;
 before(async () => {

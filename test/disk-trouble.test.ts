@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { startTestApp, type TestApp } from "./helpers/app-server.js";
+import { startTestApp, type TestApp } from "../testkit/app-server.js";
 
 let mountPoint: string;
 let app: TestApp;

@@ -6,7 +6,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
-import { startTestApp } from "./helpers/app-server.js";
+import { startTestApp } from "../testkit/app-server.js";
 
 test("a database locked by another connection answers 503 with Retry-After, then works again", async () => {
   const app = await startTestApp();

@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startTestApp } from "./helpers/app-server.js";
-import { failCli, serveCli, type ServedProcess } from "./helpers/litepaste-process.js";
-import { freePort } from "./helpers/ports.js";
-import { scrape, type Scrape } from "./helpers/prometheus.js";
-import { replicaKeys } from "./helpers/replication-session.js";
-import { startS3rver, type S3rverHandle } from "./helpers/s3rver.js";
-import { useScratchDirs } from "./helpers/scratch.js";
+import { startTestApp } from "../testkit/app-server.js";
+import { failCli, serveCli, type ServedProcess } from "../testkit/litepaste-process.js";
+import { freePort } from "../testkit/ports.js";
+import { scrape, type Scrape } from "../testkit/prometheus.js";
+import { replicaKeys } from "../testkit/replication-session.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
 
 const newDir = useScratchDirs("litepaste-metrics");
 

@@ -6,13 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { health, waitForHealth } from "./helpers/paste-client.js";
-import { MiB, assertMemoryBounded, assertRestoreEqualsPrimary, startReplicatedServer, walState, watchMemory } from "./helpers/outage.js";
-import { rssBytes } from "./helpers/process-memory.js";
-import { startS3rver } from "./helpers/s3rver.js";
-import { useScratchDirs } from "./helpers/scratch.js";
-import { startUploads } from "./helpers/upload-load.js";
-import { randomBytes } from "./helpers/workload.js";
+import { health, waitForHealth } from "../testkit/paste-client.js";
+import { MiB, assertMemoryBounded, assertRestoreEqualsPrimary, startReplicatedServer, walState, watchMemory } from "../testkit/outage.js";
+import { rssBytes } from "../testkit/process-memory.js";
+import { startS3rver } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
+import { startUploads } from "../testkit/upload-load.js";
+import { randomBytes } from "../testkit/workload.js";
 
 const OUTAGE_MS = 30_000;
 const newDir = useScratchDirs("litepaste-outage-async");

@@ -6,11 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { upload, waitForHealth, type UploadAnswer } from "./helpers/paste-client.js";
-import { assertMemoryBounded, assertRestoreEqualsPrimary, startReplicatedServer, watchMemory } from "./helpers/outage.js";
-import { startS3rver } from "./helpers/s3rver.js";
-import { useScratchDirs } from "./helpers/scratch.js";
-import { startUploads } from "./helpers/upload-load.js";
+import { upload, waitForHealth, type UploadAnswer } from "../testkit/paste-client.js";
+import { assertMemoryBounded, assertRestoreEqualsPrimary, startReplicatedServer, watchMemory } from "../testkit/outage.js";
+import { startS3rver } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
+import { startUploads } from "../testkit/upload-load.js";
 
 const OUTAGE_MS = 30_000;
 const SYNC_TIMEOUT_MS = 2_000;

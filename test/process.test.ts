@@ -8,7 +8,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { runCli as run, serveCli as serve } from "./helpers/litepaste-process.js";
+import { runCli as run, serveCli as serve } from "../testkit/litepaste-process.js";
 
 test("--help lists the commands, every flag and variable, with defaults", () => {
   const res = run(["--help"]);

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { failCli, runCli, serveCli } from "./helpers/litepaste-process.js";
-import { startS3rver, type S3rverHandle } from "./helpers/s3rver.js";
+import { failCli, runCli, serveCli } from "../testkit/litepaste-process.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 
 async function upload(url: string, bodies: string[]): Promise<string[]> {
   const ids: string[] = [];

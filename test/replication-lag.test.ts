@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileReplicaClient } from "../replication/replica/file/client.js";
-import { GatedReplicaClient } from "./helpers/gated-client.js";
-import { tempDir } from "./helpers/replication-db.js";
-import { startSession, waitFor, type Session } from "./helpers/replication-session.js";
+import { GatedReplicaClient } from "../testkit/gated-client.js";
+import { tempDir } from "../testkit/replication-db.js";
+import { startSession, waitFor, type Session } from "../testkit/replication-session.js";
 
 /** A session whose last commit's upload was refused; no write and no waiter follows. */
 async function failedLastUpload(t: Parameters<typeof tempDir>[0] & { after(fn: () => Promise<void>): void }): Promise<{ s: Session; client: GatedReplicaClient }> {

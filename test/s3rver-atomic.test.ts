@@ -1,12 +1,12 @@
 // The tests' S3 server behaves as S3 does where the crash tests depend on it: an upload cut
-// off by a dying client leaves no object (./helpers/s3rver-atomic-put.ts), and a complete
+// off by a dying client leaves no object (testkit/s3rver-atomic-put.ts), and a complete
 // one reads back whole.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startS3rver, type S3rverHandle } from "./helpers/s3rver.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 
 let s3: S3rverHandle;
 before(async () => {

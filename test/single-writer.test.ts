@@ -13,10 +13,10 @@ import { FileReplicaClient } from "../replication/replica/file/client.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { findLatestGeneration, restoreReplica, summarizeReplica } from "../replication/restore.js";
 import type { ReplicaClient } from "../replication/replica/client.js";
-import { serveCli, type ServedProcess } from "./helpers/litepaste-process.js";
-import { dumpDatabase } from "./helpers/replication-db.js";
-import { startS3rver, type S3rverHandle } from "./helpers/s3rver.js";
-import { useScratchDirs } from "./helpers/scratch.js";
+import { serveCli, type ServedProcess } from "../testkit/litepaste-process.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { useScratchDirs } from "../testkit/scratch.js";
 
 const newDir = useScratchDirs("litepaste-single-writer");
 let s3: S3rverHandle;

@@ -4,7 +4,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../../test/helpers/paths.js";
+import { projectRoot } from "../../testkit/paths.js";
 import type { BenchContext } from "../scenario.js";
 import type { LoadResult } from "./load.js";
 import type { ServerProcess } from "./server-process.js";

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import Database from "better-sqlite3";
-import { projectRoot } from "../../test/helpers/paths.js";
+import { projectRoot } from "../../testkit/paths.js";
 
 /** Files the run itself writes (README.md: its headline block); they do not make the tree dirty for the header's purpose. */
 const OUTPUTS = ["docs/benchmarks.md", "docs/img", "README.md"];

@@ -2,7 +2,7 @@
 // by BENCH_REPLICA_URL (bench/README.md), each run under a prefix of its own.
 
 import { describeReplicaUrl } from "../../replication/replica/url.js";
-import { startS3rver } from "../../test/helpers/s3rver.js";
+import { startS3rver } from "../../testkit/s3rver.js";
 import type { BenchObjectStore } from "../scenario.js";
 
 /** The variables litepaste reads to reach a bucket (docs/api.md), passed through when set. */

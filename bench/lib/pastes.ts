@@ -1,6 +1,6 @@
 // Paste bodies that look like what the service stores (debug logs), and seeding them.
 
-import { seededRandom } from "../../test/helpers/workload.js";
+import { seededRandom } from "../../testkit/workload.js";
 
 const LEVELS = ["DEBUG", "INFO", "INFO", "INFO", "WARN", "ERROR"];
 const WORDS = ["request", "handler", "cache", "miss", "retry", "upstream", "timeout", "user", "session", "query", "worker", "flush", "queue", "ok"];

@@ -5,7 +5,7 @@
 
 import Database from "better-sqlite3";
 import { openStore } from "../../server/store.js";
-import { seededRandom } from "../../test/helpers/workload.js";
+import { seededRandom } from "../../testkit/workload.js";
 
 const POOL_BYTES = 1 << 20;
 const MAX_ROWS_PER_TRANSACTION = 2000;

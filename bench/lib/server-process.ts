@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../../test/helpers/ports.js";
-import { projectRoot } from "../../test/helpers/paths.js";
+import { freePort } from "../../testkit/ports.js";
+import { projectRoot } from "../../testkit/paths.js";
 import type { BenchObjectStore } from "../scenario.js";
 
 export const LITEPASTE_CLI = path.join(projectRoot, "dist/server/cli.js");

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { openReplicaClient } from "../../replication/replica/url.js";
-import { startS3rver, type S3rverHandle } from "../../test/helpers/s3rver.js";
+import { startS3rver, type S3rverHandle } from "../../testkit/s3rver.js";
 import { countByOperation, isSnapshotUpload, isWalSegmentPut, replicaUrlVia, startStoreProxy, storeEndpoint, type StoreProxy } from "./store-proxy.js";
 
 let s3: S3rverHandle;

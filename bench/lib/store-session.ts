@@ -3,7 +3,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { serveCli, type ServedProcess } from "../../test/helpers/litepaste-process.js";
+import { serveCli, type ServedProcess } from "../../testkit/litepaste-process.js";
 import type { BenchContext } from "../scenario.js";
 import {
   isSnapshotUpload, replicaUrlVia, startStoreProxy, storeEndpoint, waitForStoreRequest, type StoreProxy, type StoreProxyOptions,

@@ -3,7 +3,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { CLI, serveCli } from "../../test/helpers/litepaste-process.js";
+import { CLI, serveCli } from "../../testkit/litepaste-process.js";
 import type { BenchChart, BenchContext, Scenario, ScenarioResult } from "../scenario.js";
 import { benchScript, runNode, type NodeRun } from "../lib/proc-node.js";
 import { buildPasteDatabase, type BuiltDatabase } from "../lib/restore-db.js";

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, Lz4FormatError } from "./frame.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
-import { litestreamFixtures } from "../../test/helpers/paths.js";
+import { litestreamFixtures } from "../../testkit/paths.js";
 
 const MiB = 1 << 20;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-lz4-"));

@@ -5,7 +5,7 @@ import path from "node:path";
 import {
   generationPrefix, isGenerationId, newGenerationId, parseReplicaKey, snapshotKey, walSegmentKey,
 } from "./layout.js";
-import { litestreamFixtures } from "../../test/helpers/paths.js";
+import { litestreamFixtures } from "../../testkit/paths.js";
 
 const gen = "0123456789abcdef";
 

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseWalHeader, readWalFrames, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
 import { readWalTail, startOfRound, WalDiscontinuityError, type WalPosition } from "./wal-tail.js";
-import { openAppDatabase, tempDir } from "../../test/helpers/replication-db.js";
+import { openAppDatabase, tempDir } from "../../testkit/replication-db.js";
 
 const anyRound: WalPosition = { index: 7, header: null, offset: 0, checksum: [0, 0] };
 const unlimited = { nextRoundSalt1: null, maxBytes: Infinity };

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { litestreamFixtures } from "../../test/helpers/paths.js";
+import { litestreamFixtures } from "../../testkit/paths.js";
 import { parseWalHeader, readWalFrames, walChecksum, WalFormatError, WAL_MAGIC_BE } from "./wal.js";
 
 const fixture = (name: string) => readFileSync(path.join(litestreamFixtures, "wal-reader", name, "wal"));

@@ -1,6 +1,6 @@
 // SQLite WAL format: header and frame parsing with salt and cumulative-checksum
 // verification. See https://www.sqlite.org/fileformat2.html#walformat and
-// ../shared/design/replication.md ("SQLite WAL facts").
+// docs/design/replication.md ("SQLite WAL facts").
 
 export const WAL_HEADER_SIZE = 32;
 export const WAL_FRAME_HEADER_SIZE = 24;

@@ -8,9 +8,9 @@ import { FileReplicaClient } from "../replica/file/client.js";
 import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "./lease.js";
 import { openReplicaClient } from "../replica/url.js";
 import type { ReplicaClient } from "../replica/client.js";
-import { startS3rver, type S3rverHandle } from "../../test/helpers/s3rver.js";
-import { useScratchDirs } from "../../test/helpers/scratch.js";
-import { testLogger } from "../../test/helpers/test-logger.js";
+import { startS3rver, type S3rverHandle } from "../../testkit/s3rver.js";
+import { useScratchDirs } from "../../testkit/scratch.js";
+import { testLogger } from "../../testkit/test-logger.js";
 
 const newDir = useScratchDirs("litepaste-lease");
 let s3: S3rverHandle;

@@ -7,7 +7,7 @@
 // can never leave a record that looks valid.
 
 import { readFileSync, rmSync } from "node:fs";
-import { writeFileDurably } from "./durable-file.js";
+import { writeFileDurably } from "../../internal/durable-file.js";
 import { isGenerationId } from "../replica/layout.js";
 import type { DatabaseFingerprint } from "../sqlite/database-file.js";
 

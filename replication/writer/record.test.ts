@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { WriterRecord, writerRecordPathOf } from "./record.js";
-import { useScratchDirs } from "../../test/helpers/scratch.js";
+import { useScratchDirs } from "../../testkit/scratch.js";
 
 const newDir = useScratchDirs("litepaste-writer-record");
 const REPLICA = "file:///replica";

@@ -9,7 +9,7 @@
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { writeFileDurably } from "./durable-file.js";
+import { writeFileDurably } from "../../internal/durable-file.js";
 import { isGenerationId } from "../replica/layout.js";
 
 /** Enough to cover the generations a crash between two of them can leave behind. */

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../helpers/paths.js";
+import { projectRoot } from "../../testkit/paths.js";
 
 const deploymentDocs = path.join(projectRoot, "docs/deployment");
 const guides = ["fly.io.md", "heroku.md", "lightsail.md", "aws-app-runner.md", "docker.md"];

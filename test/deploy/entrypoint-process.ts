@@ -3,7 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { freePort } from "../helpers/ports.js";
+import { freePort } from "../../testkit/ports.js";
 
 /** Only what the test sets: nothing from the developer's shell (a DB_REPLICA_URL…) leaks in. */
 export function containerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

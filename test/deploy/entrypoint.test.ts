@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { projectRoot } from "../helpers/paths.js";
+import { projectRoot } from "../../testkit/paths.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */

@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { projectRoot } from "../helpers/paths.js";
+import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseCopy, parseDockerfile, stageNamed, type Stage } from "./dockerfile.js";
 import { containerEnv, startEntrypoint } from "./entrypoint-process.js";
 

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { parseDuration } from "../../replication/duration.js";
-import { projectRoot } from "../helpers/paths.js";
+import { parseDuration } from "../../internal/duration.js";
+import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseDockerfile } from "./dockerfile.js";
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), "utf8");

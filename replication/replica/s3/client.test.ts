@@ -7,7 +7,7 @@ import { openReplicaClient } from "../url.js";
 import type { S3ReplicaClient } from "./client.js";
 import { ReplicaObjectNotFoundError, type ReplicaClient } from "../client.js";
 import { listAll, readAll, testReplicaClientContract } from "../contract.js";
-import { startS3rver, type S3rverHandle } from "../../../test/helpers/s3rver.js";
+import { startS3rver, type S3rverHandle } from "../../../testkit/s3rver.js";
 
 let s3: S3rverHandle;
 let counter = 0;

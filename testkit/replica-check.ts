@@ -3,8 +3,8 @@
 
 import path from "node:path";
 import Database from "better-sqlite3";
-import { openReplicaClient } from "../../replication/replica/url.js";
-import { restoreReplica, type RestoreResult } from "../../replication/restore.js";
+import { openReplicaClient } from "../replication/replica/url.js";
+import { restoreReplica, type RestoreResult } from "../replication/restore.js";
 
 /** Restores the newest generation of `replicaUrl` into `<emptyDir>/restored.db`, integrity-checked. */
 export async function restoreToEmptyDir(replicaUrl: string, env: NodeJS.ProcessEnv, emptyDir: string): Promise<RestoreResult & { dbPath: string }> {

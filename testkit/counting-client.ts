@@ -2,7 +2,7 @@
 // underneath: nothing is faked), to check what replication costs on S3.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject, VersionedObject } from "../../replication/replica/client.js";
+import type { ReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
 
 export type ReplicaOperation = "put" | "putStream" | "get" | "list" | "delete" | "getVersioned" | "putIfAbsent" | "putIfMatch";
 

@@ -5,11 +5,11 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import type { ReplicationConfig } from "../../replication/config.js";
-import { parseReplicaKey } from "../../replication/replica/layout.js";
-import type { ReplicaClient } from "../../replication/replica/client.js";
-import type { Replicator } from "../../replication/replicator.js";
-import { prepareReplicator, type ReplicatorTuning } from "../../replication/startup.js";
+import type { ReplicationConfig } from "../replication/config.js";
+import { parseReplicaKey } from "../replication/replica/layout.js";
+import type { ReplicaClient } from "../replication/replica/client.js";
+import type { Replicator } from "../replication/replicator.js";
+import { prepareReplicator, type ReplicatorTuning } from "../replication/startup.js";
 import { openAppDatabase } from "./replication-db.js";
 import { testLogger } from "./test-logger.js";
 

@@ -19,8 +19,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ReplicaClient } from "../../replication/replica/client.js";
-import { openReplicaClient } from "../../replication/replica/url.js";
+import type { ReplicaClient } from "../replication/replica/client.js";
+import { openReplicaClient } from "../replication/replica/url.js";
 import { serveCli, type ServedProcess } from "./litepaste-process.js";
 import { randomPasteBody, upload, waitForHealth } from "./paste-client.js";
 import { comparePastes, restoreToEmptyDir } from "./replica-check.js";

@@ -6,8 +6,8 @@
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { parseReplicaKey } from "../../replication/replica/layout.js";
-import type { ReplicaClient, ReplicaObject } from "../../replication/replica/client.js";
+import { parseReplicaKey } from "../replication/replica/layout.js";
+import type { ReplicaClient, ReplicaObject } from "../replication/replica/client.js";
 
 async function download(client: ReplicaClient, key: string, file: string): Promise<void> {
   const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@
 // conditional writes pass through.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject, VersionedObject } from "../../replication/replica/client.js";
+import type { ReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
 
 export class GatedReplicaClient implements ReplicaClient {
   private gate: Promise<void> | null = null;

@@ -5,9 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
-import { buildApp, type AppConfig } from "../../server/app.js";
-import { Metrics } from "../../server/metrics.js";
-import { openStore, type Store } from "../../server/store.js";
+import { buildApp, type AppConfig } from "../server/app.js";
+import { Metrics } from "../server/metrics.js";
+import { openStore, type Store } from "../server/store.js";
 
 export const DEFAULT_APP_CONFIG: AppConfig = {
   title: "LogPaste",

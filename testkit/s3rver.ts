@@ -1,6 +1,6 @@
 // A real S3 server for tests: s3rver in a child process on 127.0.0.1, so a test can kill it
 // and start it again on the same port and directory to play an outage.
-// See ../shared/design/replication.md, "A real S3 server for tests".
+// See docs/design/replication.md, "A real S3 server for tests".
 
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
