@@ -12,9 +12,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
+COPY cli ./cli
 COPY server ./server
 COPY replication ./replication
+COPY internal ./internal
 COPY test ./test
+COPY testkit ./testkit
 RUN npm run build && find dist \( -name "*.test.js" -o -name "*.test.js.map" \) -delete
 
 # Production dependencies only. better-sqlite3 compiles its native addon here when no
@@ -37,8 +40,10 @@ FROM node:${NODE_MAJOR}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/cli ./dist/cli
 COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/replication ./dist/replication
+COPY --from=build /app/dist/internal ./dist/internal
 COPY package.json ./
 COPY web ./web
 COPY docker_entrypoint ./

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { ConfigError, configHelp, loadConfig } from "./config.js";
+import { UsageError } from "../internal/go-flags.js";
+import { configHelp, loadConfig } from "./config.js";
 
 test("defaults match LogPaste's", () => {
   const c = loadConfig([], {});
@@ -86,7 +87,7 @@ test("bad values are rejected naming the flag or variable and the accepted value
     [["-showdocs", "false"], {}, /unexpected argument: false/],
   ];
   for (const [argv, env, message] of cases) {
-    assert.throws(() => loadConfig(argv, env), (e: Error) => e instanceof ConfigError && message.test(e.message), `${argv} ${JSON.stringify(env)}`);
+    assert.throws(() => loadConfig(argv, env), (e: Error) => e instanceof UsageError && message.test(e.message), `${argv} ${JSON.stringify(env)}`);
   }
 });
 
@@ -109,6 +110,6 @@ test("METRICS_ADDR: host:port, [IPv6]:port, or :port on HOST's address; unset se
   assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090" }).metricsAddr, { host: "0.0.0.0", port: 9090 });
   assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090", HOST: "127.0.0.1" }).metricsAddr, { host: "127.0.0.1", port: 9090 });
   for (const bad of ["9090", ":65536", "host:", "::1:9090", "a b:1"]) {
-    assert.throws(() => loadConfig([], { METRICS_ADDR: bad }), (err: Error) => err instanceof ConfigError && err.message.includes(`"${bad}" for METRICS_ADDR`), bad);
+    assert.throws(() => loadConfig([], { METRICS_ADDR: bad }), (err: Error) => err instanceof UsageError && err.message.includes(`"${bad}" for METRICS_ADDR`), bad);
   }
 });

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
-import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
+import { parseGoBool, parseGoFlags, UsageError, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
 
 export interface Config {
   readonly title: string;
@@ -32,10 +32,6 @@ export interface Config {
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 type Parser<T> = (text: string) => T;
@@ -200,24 +196,36 @@ export const SETTINGS = {
 type Settings = typeof SETTINGS;
 type Values = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
 
-const FLAG_SPECS = Object.fromEntries(
+/** The flags of `litepaste` (serving): the settings LogPaste has as flags. */
+export const CONFIG_FLAGS: Readonly<Record<string, FlagKind>> = Object.fromEntries(
   Object.values(SETTINGS as Record<string, Setting<unknown>>)
     .filter((s) => s.flag)
     .map((s) => [s.flag!, s.bool ? ("bool" as const) : ("string" as const)]),
 );
 
-/** Reads flags and environment into a Config; throws ConfigError naming the setting and what it accepts. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
-  let flags;
+/**
+ * One setting's value from its text, by the table's rules (the stand-alone `replicate`
+ * command reads its durations with these too); throws UsageError naming `source` (the flag
+ * or variable the text came from) and what the setting accepts.
+ */
+export function parseSetting<K extends keyof Settings>(key: K, raw: string, source: string): Values[K] {
+  const setting: Setting<unknown> = SETTINGS[key];
   try {
-    flags = parseGoFlags(argv, FLAG_SPECS);
-  } catch (err) {
-    if (err instanceof FlagError) throw new ConfigError(`${err.message}\nRun with --help to list the flags.`);
-    throw err;
+    return setting.parse(raw) as Values[K];
+  } catch {
+    throw new UsageError(`invalid value "${raw}" for ${source}: expected ${setting.accepts}`);
   }
-  if (flags.positional.length > 0) {
-    throw new ConfigError(`unexpected argument: ${flags.positional[0]}\nRun with --help to list the flags and commands.`);
-  }
+}
+
+/** Reads flags and environment into a Config; throws UsageError naming the setting and what it accepts. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  return configFromFlags(parseGoFlags(argv, CONFIG_FLAGS), env);
+}
+
+/** The same, from flags already parsed with CONFIG_FLAGS (the CLI parses them to see -h first). */
+export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Config {
+  if (flags.help) throw new UsageError("-h asks for the help, not for a configuration");
+  if (flags.positional.length > 0) throw new UsageError(`unexpected argument: ${flags.positional[0]}`);
   const values = {} as Record<string, unknown>;
   for (const [key, setting] of Object.entries(SETTINGS as Record<string, Setting<unknown>>)) {
     let source = "default";
@@ -230,11 +238,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       raw = env[envName]!;
       source = envName;
     }
-    try {
-      values[key] = setting.parse(raw);
-    } catch {
-      throw new ConfigError(`invalid value "${raw}" for ${source}: expected ${setting.accepts}`);
-    }
+    values[key] = parseSetting(key as keyof Settings, raw, source);
   }
   const v = values as Values;
   return {

@@ -1,11 +1,11 @@
-// The real `litepaste` command (dist/server/cli.js) as a child process on 127.0.0.1.
+// The real `litepaste` command (dist/cli/main.js) as a child process on 127.0.0.1.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { projectRoot } from "./paths.js";
 import { freePort } from "./ports.js";
 
-export const CLI = path.join(projectRoot, "dist/server/cli.js");
+export const CLI = path.join(projectRoot, "dist/cli/main.js");
 
 /** Runs a command to completion (help, restore, listing…). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -10,7 +10,7 @@ import { freePort } from "../../testkit/ports.js";
 import { projectRoot } from "../../testkit/paths.js";
 import type { BenchObjectStore } from "../scenario.js";
 
-export const LITEPASTE_CLI = path.join(projectRoot, "dist/server/cli.js");
+export const LITEPASTE_CLI = path.join(projectRoot, "dist/cli/main.js");
 
 export interface ServerProcessOptions {
   /** The script to run with node. */
@@ -112,7 +112,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   };
 }
 
-/** litepaste (`node dist/server/cli.js`) with the given settings, logging at its default level. */
+/** litepaste (`node dist/cli/main.js`) with the given settings, logging at its default level. */
 export function startLitepaste(
   env: Readonly<Record<string, string>>,
   logFile: string,

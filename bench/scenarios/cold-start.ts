@@ -104,7 +104,7 @@ export const coldStart: Scenario = {
       // The issue asks only that these be reported; the summary lists them so they are seen.
       goals: spreads.map((s) => ({ name: `cold start, ${s.name}`, goal: REPORTED, measured: `${formatSpread(s.ms, 0)} ms`, met: true })),
       notes: [
-        "Timed: from just before `spawn(node dist/server/cli.js)` to the first 200 answer on GET /healthz; Node's own start-up and module loading are included. Each start uses a new directory where the database file does not exist.",
+        "Timed: from just before `spawn(node dist/cli/main.js)` to the first 200 answer on GET /healthz; Node's own start-up and module loading are included. Each start uses a new directory where the database file does not exist.",
         "The restore start finds no local database and a replica with data, so it downloads and applies the latest snapshot and WAL segments before it listens; after it is ready, a paste is read back and compared byte for byte (untimed).",
         "The issue sets no goal here: the numbers are reported.",
       ],

@@ -190,7 +190,7 @@ export const restoreScenario: Scenario = {
       notes: [
         "The database is built directly with bulk inserts, then a litepaste server replicates it (its first snapshot), takes " +
           `${WAL_PASTES} more pastes a few sync intervals apart (a few WAL segments) and stops cleanly.`,
-        "Restore: wall time of `node dist/server/cli.js restore -o FILE URL` from spawn to exit: listing, downloading, decoding, verifying " +
+        "Restore: wall time of `node dist/cli/main.js restore -o FILE URL` from spawn to exit: listing, downloading, decoding, verifying " +
           "every WAL frame, applying them, PRAGMA quick_check and the rename.",
         "Baseline: wall time of a Node process that lists the same prefix with the AWS SDK (configured as litepaste's), downloads every " +
           "object one after another and LZ4-decodes it with litepaste's decoder, writing the decoded snapshot and WAL to files. It does " +
@@ -198,7 +198,7 @@ export const restoreScenario: Scenario = {
         "Both include Node's start-up. The two alternate which runs first in each round. Peak RSS is each process's " +
           "`process.resourceUsage().maxRSS` at exit (a preload module writes it).",
         "Start-up: `litepaste restore -h` and the baseline with no arguments, each loading its modules and exiting. `litepaste` " +
-          "loads only the command's modules (server/cli.ts imports each command on demand; an earlier run of this bench found it " +
+          "loads only the command's modules (cli/commands.ts imports each command on demand; an earlier run of this bench found it " +
           "loading the whole server first, 0.43 s against 0.25 s now), the baseline only the AWS SDK and the LZ4 decoder. A CPU " +
           "profile (`node --cpu-prof`) of a 10 MB restore on this machine, before that change: module loading and compiling " +
           "(wrapSafe, compileSourceTextModule, package.json reads) first, then LZ4 decodeBlock, garbage collection and xxh32 (the frame " +

@@ -62,7 +62,7 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
     // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
     const argv = processArgv(server.pid);
     assert.equal(path.basename(argv[0]!), "node");
-    assert.equal(argv[1], path.join(app.dir, "dist/server/cli.js"));
+    assert.equal(argv[1], path.join(app.dir, "dist/cli/main.js"));
     assert.deepEqual(argv.slice(2), args);
 
     const env = processEnv(server.pid);

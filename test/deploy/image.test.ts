@@ -104,7 +104,7 @@ test("the runtime image rebuilt from the Dockerfile's own steps serves pastes th
     const appDir = path.join(root, "app");
     mkdirSync(appDir);
     runCopies(runtime, appDir);
-    const cli = path.join(appDir, "dist/server/cli.js");
+    const cli = path.join(appDir, "dist/cli/main.js");
 
     const help = spawnSync(process.execPath, [cli, "--help"], { env: containerEnv({}), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);

@@ -4,8 +4,9 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { runReplicaCommand, type ReplicaVerb } from "./cli.js";
-import { openReplicaClient } from "./replica/url.js";
+import { runCommand } from "./command.js";
+import { COMMANDS } from "./commands.js";
+import { openReplicaClient } from "../replication/replica/url.js";
 import { litestreamFixtures } from "../testkit/paths.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
@@ -28,10 +29,12 @@ class Capture extends Writable {
   }
 }
 
+type ReplicaVerb = "restore" | "snapshots" | "generations" | "wal";
+
 async function run(verb: ReplicaVerb, args: string[], opts: { isTTY?: boolean; env?: NodeJS.ProcessEnv } = {}) {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runReplicaCommand(verb, args, { stdout, stderr, isTTY: opts.isTTY ?? false, env: opts.env ?? {} });
+  const code = await runCommand(verb, await COMMANDS[verb]!.load(), args, { stdout, stderr, isTTY: opts.isTTY ?? false, env: opts.env ?? {} });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

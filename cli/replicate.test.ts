@@ -7,15 +7,16 @@ import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { FileReplicaClient } from "./replica/file/client.js";
-import { runReplicate } from "./replicate-command.js";
-import { restoreReplica } from "./restore.js";
+import { FileReplicaClient } from "../replication/replica/file/client.js";
+import { restoreReplica } from "../replication/restore.js";
+import { runCommand } from "./command.js";
+import { replicateCommand } from "./replicate.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
 import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
 import { replicaKeys, waitFor } from "../testkit/replication-session.js";
 
 /** The `litepaste` command, as built next to this file. */
-const litepaste = fileURLToPath(new URL("../server/cli.js", import.meta.url));
+const litepaste = fileURLToPath(new URL("./main.js", import.meta.url));
 
 function collector() {
   let text = "";
@@ -31,7 +32,7 @@ function collector() {
 async function run(args: string[]) {
   const stdout = collector();
   const stderr = collector();
-  const code = await runReplicate(args, { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+  const code = await runCommand("replicate", replicateCommand, args, { stdout: stdout.stream, stderr: stderr.stream, isTTY: false, env: {} });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
@@ -46,10 +47,22 @@ test("replicate: -h prints usage; bad arguments exit 2 and say what is wrong; a 
   assert.match(none.stderr, /expected DB_PATH and URL, got 0 argument/);
   const badDuration = await run(["-sync-interval", "soon", "db", "file:///tmp/x"]);
   assert.equal(badDuration.code, 2);
-  assert.match(badDuration.stderr, /-sync-interval: invalid duration "soon"/);
+  // The one flag parser's and the one settings table's messages (this command's own parser said
+  // `-sync-interval: invalid duration "soon"` and `unknown flag -fast`).
+  assert.match(badDuration.stderr, /invalid value "soon" for -sync-interval: expected a duration/);
   const unknown = await run(["-fast", "db", "file:///tmp/x"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown flag -fast/);
+  assert.match(unknown.stderr, /flag provided but not defined: -fast/);
+  // The server's minimums: DB_SYNC_INTERVAL=1ns is refused, and so is -sync-interval 1ns.
+  const tooShort = await run(["-sync-interval", "1ns", "db", "file:///tmp/x"]);
+  assert.equal(tooShort.code, 2);
+  assert.match(tooShort.stderr, /invalid value "1ns" for -sync-interval: expected a duration of 10ms or more/);
+  const tooShortLease = await run(["-lease-ttl=500ms", "db", "file:///tmp/x"]);
+  assert.equal(tooShortLease.code, 2);
+  assert.match(tooShortLease.stderr, /invalid value "500ms" for -lease-ttl: expected a duration of 1s or more/);
+  const flagsAfter = await run(["db", "file:///tmp/x", "-sync-interval", "1s"]);
+  assert.equal(flagsAfter.code, 2);
+  assert.match(flagsAfter.stderr, /got 4 argument\(s\) \(flags go before DB_PATH\)/);
 
   const missing = path.join(tempDir(t), "nope.db");
   const absent = await run([missing, "file:///tmp/x"]);

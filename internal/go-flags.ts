@@ -1,11 +1,18 @@
 // Command-line flags parsed the way Go's `flag` package parses them, so that Litestream's
 // users can keep their habits: `-o PATH`, `--o PATH`, `-o=PATH`, boolean `-flag` or
 // `-flag=false`; parsing stops at the first argument that is not a flag, or after `--`.
+// Every `litepaste` command parses with it, and so does the server's configuration (hence
+// internal/ rather than cli/). Kept by hand: node:util parseArgs has GNU semantics (`-abc`
+// as three short options, no single-dash long flags, options after operands).
 
 export type FlagKind = "string" | "bool";
 
-export class FlagError extends Error {
-  override name = "FlagError";
+/**
+ * A mistake in how a command was called — a flag, an argument or a setting's value: the
+ * command exits 2 with this message. The one error class of the CLI and the configuration.
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
 }
 
 /** Go's strconv.ParseBool, which `-flag=value` (and LogPaste's boolean variables) accept. */
@@ -22,7 +29,7 @@ export interface ParsedFlags {
   /** Every flag that was given, so a caller can tell `-x=false` from no `-x` at all. */
   readonly given: ReadonlySet<string>;
   readonly positional: readonly string[];
-  /** -h, -help or --help was given. */
+  /** -h, -help, --h or --help was given (the other arguments are then not parsed, as in Go). */
   readonly help: boolean;
 }
 
@@ -39,18 +46,18 @@ export function parseGoFlags(args: readonly string[], specs: Readonly<Record<str
     }
     if (arg.length < 2 || !arg.startsWith("-")) break;
     const body = arg.startsWith("--") ? arg.slice(2) : arg.slice(1);
-    if (body === "" || body.startsWith("-") || body.startsWith("=")) throw new FlagError(`bad flag syntax: ${arg}`);
+    if (body === "" || body.startsWith("-") || body.startsWith("=")) throw new UsageError(`bad flag syntax: ${arg}`);
     const eq = body.indexOf("=");
     const name = eq < 0 ? body : body.slice(0, eq);
     const inlineValue = eq < 0 ? undefined : body.slice(eq + 1);
     if (name === "h" || name === "help") return { strings, bools, given, positional: [], help: true };
     const kind = specs[name];
-    if (kind === undefined) throw new FlagError(`flag provided but not defined: -${name}`);
+    if (kind === undefined) throw new UsageError(`flag provided but not defined: -${name}`);
     given.add(name);
     if (kind === "bool") {
       const value = inlineValue === undefined ? true : parseGoBool(inlineValue);
       if (value === undefined) {
-        throw new FlagError(`invalid boolean value "${inlineValue}" for -${name}: expected true or false (also 1/0, t/f)`);
+        throw new UsageError(`invalid boolean value "${inlineValue}" for -${name}: expected true or false (also 1/0, t/f)`);
       }
       if (value) bools.add(name);
       else bools.delete(name);
@@ -60,7 +67,7 @@ export function parseGoFlags(args: readonly string[], specs: Readonly<Record<str
       strings.set(name, inlineValue);
     } else {
       const value = args[i + 1];
-      if (value === undefined) throw new FlagError(`flag needs an argument: -${name}`);
+      if (value === undefined) throw new UsageError(`flag needs an argument: -${name}`);
       strings.set(name, value);
       i++;
     }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FlagError, parseGoFlags } from "./go-flags.js";
+import { UsageError, parseGoFlags } from "./go-flags.js";
 
 const specs = { o: "string", v: "bool" } as const;
 
@@ -22,9 +22,22 @@ test("flags parse as Go's flag package parses them", () => {
   assert.equal(parseGoFlags(["-help"], specs).help, true);
 });
 
-test("bad flags are FlagErrors with Go's messages", () => {
-  assert.throws(() => parseGoFlags(["-x"], specs), (e: unknown) => e instanceof FlagError && e.message === "flag provided but not defined: -x");
+test("bad flags are UsageErrors with Go's messages", () => {
+  assert.throws(() => parseGoFlags(["-x"], specs), (e: unknown) => e instanceof UsageError && e.message === "flag provided but not defined: -x");
   assert.throws(() => parseGoFlags(["-o"], specs), /flag needs an argument: -o/);
   assert.throws(() => parseGoFlags(["---o"], specs), /bad flag syntax: ---o/);
   assert.throws(() => parseGoFlags(["-v=maybe"], specs), /invalid boolean value "maybe" for -v/);
+});
+
+test("-h, -help, --h and --help ask for help wherever the flags are, and a value is never taken for one", () => {
+  for (const flag of ["-h", "-help", "--h", "--help"]) {
+    assert.equal(parseGoFlags([flag], specs).help, true, flag);
+    assert.equal(parseGoFlags(["-v", flag, "-o", "x"], specs).help, true, `-v ${flag} -o x`);
+  }
+  const titled = parseGoFlags(["-o", "help", "-o=-h"], specs);
+  assert.equal(titled.help, false);
+  assert.equal(titled.strings.get("o"), "-h");
+  const afterUrl = parseGoFlags(["url", "-h"], specs);
+  assert.equal(afterUrl.help, false, "after the first argument that is not a flag, -h is an argument");
+  assert.deepEqual(afterUrl.positional, ["url", "-h"]);
 });

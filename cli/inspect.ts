@@ -1,8 +1,11 @@
-// The tables `litepaste snapshots|generations|wal` print: Litestream v0.3's columns and
-// formats (index and offset as %08x, times as RFC 3339 in UTC), aligned as Go's
-// tabwriter aligns them (two spaces between columns, the last column unpadded).
+// `litepaste snapshots|generations|wal URL`: what a replica holds, in the tables Litestream
+// v0.3 prints — its columns and formats (index and offset as %08x, times as RFC 3339 in
+// UTC), aligned as Go's tabwriter aligns them (two spaces between columns, the last column
+// unpadded).
 
-import type { ReplicaSummary } from "./replica/summary.js";
+import { summarizeReplica, type ReplicaSummary } from "../replication/replica/summary.js";
+import type { Command } from "./command.js";
+import { openReplicaArg, parseGeneration, URL_HELP } from "./replica-arg.js";
 
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
@@ -62,3 +65,49 @@ export function generationsTable(summary: ReplicaSummary, replica: string): stri
     ...summary.generations.map((g) => [replica, g.id, "-", rfc3339(g.createdAt), rfc3339(g.updatedAt)]),
   ]);
 }
+
+export const snapshotsCommand: Command = {
+  flags: {},
+  usage: `Usage: litepaste snapshots URL
+
+Lists the replica's snapshots, newest first.
+
+${URL_HELP}`,
+  async run(flags, io) {
+    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    io.stdout.write(snapshotsTable(await summarizeReplica(client), replicaType));
+    return 0;
+  },
+};
+
+export const generationsCommand: Command = {
+  flags: {},
+  usage: `Usage: litepaste generations URL
+
+Lists the replica's generations and the time range each covers.
+
+${URL_HELP}`,
+  async run(flags, io) {
+    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    io.stdout.write(generationsTable(await summarizeReplica(client), replicaType));
+    return 0;
+  },
+};
+
+export const walCommand: Command = {
+  flags: { generation: "string" },
+  usage: `Usage: litepaste wal [flags] URL
+
+Lists the replica's WAL segments, newest first.
+
+Flags:
+  -generation NAME   only this generation
+
+${URL_HELP}`,
+  async run(flags, io) {
+    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    const generation = parseGeneration(flags.strings.get("generation"));
+    io.stdout.write(walTable(await summarizeReplica(client), replicaType, generation));
+    return 0;
+  },
+};
