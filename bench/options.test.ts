@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseArgs, usage, UsageError } from "./options.js";
+import { UsageError } from "../internal/usage-error.js";
+import { parseArgs, usage } from "./options.js";
 
 const KNOWN = ["get-throughput", "memory", "cold-start"];
 

@@ -1,5 +1,7 @@
 // The runner's command line (bench/run.ts), kept apart so it can be tested without running.
 
+import { parseArgs as parseArgsOf } from "node:util";
+import { UsageError } from "../internal/usage-error.js";
 import type { Scenario } from "./scenario.js";
 
 const MIN_ROUNDS = 3;
@@ -24,42 +26,45 @@ BENCH_REPLICA_URL=s3://bucket/prefix points the S3 scenarios at a real bucket (b
 `;
 }
 
-export class UsageError extends Error {}
-
+/** Reads the runner's arguments, in order (so `--rounds 2 --help` is still an error), with node:util's parser. */
 export function parseArgs(argv: readonly string[], known: readonly string[]): Options | "help" {
+  const { tokens } = parseArgsOf({
+    args: [...argv],
+    options: { only: { type: "string" }, rounds: { type: "string" }, soak: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   let only: string[] | null = null;
   let rounds = MIN_ROUNDS;
   let soak = false;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+  for (const token of tokens) {
+    if (token.kind !== "option") throw new UsageError(`unknown option ${token.kind === "positional" ? token.value : "--"}`);
     const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
+      if (token.value === undefined || token.value === "") throw new UsageError(`${token.rawName} needs a value`);
+      return token.value;
     };
-    switch (flag) {
-      case "--only": {
+    switch (token.name) {
+      case "only": {
         only = value().split(",").map((id) => id.trim()).filter(Boolean);
         const unknown = only.filter((id) => !known.includes(id));
         if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(", ")}; the scenarios are ${known.join(", ")}`);
         break;
       }
-      case "--rounds": {
+      case "rounds": {
         const text = value();
         rounds = Number(text);
         if (!/^\d+$/.test(text) || rounds < MIN_ROUNDS) throw new UsageError(`--rounds must be a whole number of at least ${MIN_ROUNDS}, got "${text}"`);
         break;
       }
-      case "--soak":
+      case "soak":
         soak = true;
         break;
-      case "-h":
-      case "--help":
+      case "help":
         return "help";
       default:
-        throw new UsageError(`unknown option ${argv[i]}`);
+        throw new UsageError(`unknown option ${token.rawName}`);
     }
   }
   return { only, rounds, soak };
 }
-

@@ -12,7 +12,8 @@ import { openBenchStore } from "./lib/object-store.js";
 import { mergeReport, renderHeader, sectionOf, updateHeadline, type RunStamp, type Section } from "./report.js";
 import type { BenchContext, ScenarioResult } from "./scenario.js";
 import { scenarios } from "./scenarios/index.js";
-import { parseArgs, usage, UsageError } from "./options.js";
+import { UsageError } from "../internal/usage-error.js";
+import { parseArgs, usage } from "./options.js";
 
 const REPORT = path.join(projectRoot, "docs/benchmarks.md");
 const IMAGES = path.join(projectRoot, "docs/img");

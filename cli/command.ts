@@ -2,7 +2,8 @@
 // Go-style parser, -h answered with the command's usage, a UsageError answered with the
 // message and exit 2, any other failure with the message and exit 1.
 
-import { parseGoFlags, UsageError, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
+import { parseGoFlags, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 
 export interface CommandIo {
   readonly stdout: NodeJS.WritableStream;

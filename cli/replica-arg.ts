@@ -1,6 +1,6 @@
 // The replica URL argument that restore, snapshots, generations and wal take.
 
-import { UsageError } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 import type { ReplicaClient } from "../replication/replica/client.js";
 import { isGenerationId } from "../replication/replica/layout.js";
 import { openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "../replication/replica/url.js";

@@ -9,7 +9,7 @@
 
 import { existsSync } from "node:fs";
 import pino from "pino";
-import { UsageError } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { prepareReplicator } from "../replication/startup.js";

@@ -2,7 +2,7 @@
 // replica given by URL.
 
 import fs from "node:fs";
-import { UsageError } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 import { NoReplicaError, restoreReplica, type RestoreProgress } from "../replication/restore.js";
 import type { Command } from "./command.js";
 import { openReplicaArg, parseGeneration, URL_HELP } from "./replica-arg.js";

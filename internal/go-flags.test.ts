@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { UsageError, parseGoFlags } from "./go-flags.js";
+import { parseGoFlags } from "./go-flags.js";
+import { UsageError } from "./usage-error.js";
 
 const specs = { o: "string", v: "bool" } as const;
 

@@ -5,15 +5,9 @@
 // internal/ rather than cli/). Kept by hand: node:util parseArgs has GNU semantics (`-abc`
 // as three short options, no single-dash long flags, options after operands).
 
-export type FlagKind = "string" | "bool";
+import { UsageError } from "./usage-error.js";
 
-/**
- * A mistake in how a command was called — a flag, an argument or a setting's value: the
- * command exits 2 with this message. The one error class of the CLI and the configuration.
- */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export type FlagKind = "string" | "bool";
 
 /** Go's strconv.ParseBool, which `-flag=value` (and LogPaste's boolean variables) accept. */
 export function parseGoBool(text: string): boolean | undefined {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { UsageError } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 import { configHelp, loadConfig } from "./config.js";
 
 test("defaults match LogPaste's", () => {

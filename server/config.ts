@@ -5,7 +5,8 @@
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
-import { parseGoBool, parseGoFlags, UsageError, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
+import { parseGoBool, parseGoFlags, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
+import { UsageError } from "../internal/usage-error.js";
 
 export interface Config {
   readonly title: string;
