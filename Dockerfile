@@ -14,7 +14,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY server ./server
 COPY replication ./replication
-COPY test ./test
+COPY internal ./internal
+COPY testkit ./testkit
 RUN npm run build && find dist \( -name "*.test.js" -o -name "*.test.js.map" \) -delete
 
 # Production dependencies only. better-sqlite3 compiles its native addon here when no
@@ -39,6 +40,7 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/replication ./dist/replication
+COPY --from=build /app/dist/internal ./dist/internal
 COPY package.json ./
 COPY web ./web
 COPY docker_entrypoint ./
