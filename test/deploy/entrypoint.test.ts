@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseDockerfile } from "./dockerfile.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
-import { parseHerokuYml } from "./heroku-yml.js";
+import { parse as parseYaml } from "yaml";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -235,7 +235,7 @@ test("runs as a uid other than the image's (as Heroku may), started by LogPaste'
 
 test("the image's CMD and heroku.yml's web command both become the server, whichever way the platform hands them over", async () => {
   const app = makeAppDir();
-  const web = (parseHerokuYml(readFileSync(path.join(projectRoot, "heroku.yml"), "utf8")).run as Record<string, unknown> | undefined)?.web;
+  const web = (parseYaml(readFileSync(path.join(projectRoot, "heroku.yml"), "utf8")) as { run?: Record<string, unknown> }).run?.web;
   assert.ok(typeof web === "string", "heroku.yml names the web command");
   // heroku.yml speaks of the image's paths: here /app is app.dir.
   const webHere = web.replaceAll("/app/", `${app.dir}/`);
