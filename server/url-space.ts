@@ -11,11 +11,16 @@ import { couldBePasteId } from "./pastes/paste-id.js";
 export const RESERVED_SEGMENTS = ["healthz", "metrics", "static", "js", "css", "favicon.ico"] as const;
 export type ReservedSegment = (typeof RESERVED_SEGMENTS)[number];
 
-/**
- * The routes of the paste space itself: the home page, an upload to any path, the CORS
- * preflight on any path, and a paste by id.
- */
-export const PASTE_SPACE_ROUTES: readonly string[] = ["/", "/*", "/:id", "/:id/*"];
+/** The routes of the paste space itself, the only ones allowed outside the reserved segments. */
+export const PASTE_SPACE = {
+  home: "/",
+  /** Uploads and the CORS preflight take any path. */
+  anyPath: "/*",
+  paste: "/:id",
+  /** /<id>/anything, for links that add a file name. */
+  pasteWithName: "/:id/*",
+} as const;
+const PASTE_SPACE_ROUTES: readonly string[] = Object.values(PASTE_SPACE);
 
 /** `/healthz`, `/static` …: the path of a reserved segment. */
 export function reservedPath(segment: ReservedSegment): `/${ReservedSegment}` {

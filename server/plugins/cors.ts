@@ -4,6 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { PASTE_SPACE } from "../url-space.js";
 
 async function preflight(_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   reply.header("Access-Control-Allow-Methods", "GET, PUT");
@@ -19,7 +20,7 @@ export const cors = fp(
     // Answered from onRequest, before Fastify reads a body: a preflight has none, and one
     // sent anyway, under any Content-Type (even one that is not type/subtype, which Fastify
     // refuses with 415), must still get the preflight answer. Fastify requires a handler too.
-    app.route({ method: "OPTIONS", url: "/*", onRequest: preflight, handler: preflight });
+    app.route({ method: "OPTIONS", url: PASTE_SPACE.anyPath, onRequest: preflight, handler: preflight });
   },
   { name: "cors" },
 );

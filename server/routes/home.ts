@@ -3,11 +3,12 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { publicOrigin } from "../public-origin.js";
+import { PASTE_SPACE } from "../url-space.js";
 import { createHomePage } from "../web/home-page.js";
 
 export type HomeOptions = Pick<Config, "title" | "subtitle" | "footer" | "showDocs" | "behindProxy">;
 
 export async function homeRoute(app: FastifyInstance, config: HomeOptions): Promise<void> {
   const homePage = createHomePage(config);
-  app.get("/", async (req, reply) => reply.type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config.behindProxy))));
+  app.get(PASTE_SPACE.home, async (req, reply) => reply.type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config.behindProxy))));
 }

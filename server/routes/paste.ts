@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PasteService } from "../pastes/service.js";
 import { sendText } from "../plugins/errors.js";
+import { PASTE_SPACE } from "../url-space.js";
 
 export interface PasteOptions {
   readonly pastes: PasteService;
@@ -24,6 +25,6 @@ export async function pasteRoutes(app: FastifyInstance, { pastes }: PasteOptions
     }
     return reply.type("text/plain; charset=UTF-8").send(contents);
   };
-  app.get("/:id", servePaste);
-  app.get("/:id/*", servePaste);
+  app.get(PASTE_SPACE.paste, servePaste);
+  app.get(PASTE_SPACE.pasteWithName, servePaste);
 }

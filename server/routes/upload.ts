@@ -9,8 +9,8 @@ import { clientIp } from "../client-ip.js";
 import {
   EmptyPasteError,
   NoFreeIdError,
+  NotReplicatedError,
   PasteTooLargeError,
-  ReplicaUnconfirmedError,
   StorageError,
   WriterConflictError,
   type PasteService,
@@ -18,6 +18,7 @@ import {
 import { HttpError, sendText } from "../plugins/errors.js";
 import { publicOrigin } from "../public-origin.js";
 import { createRateLimiter } from "../rate-limit.js";
+import { PASTE_SPACE } from "../url-space.js";
 
 export interface UploadOptions {
   readonly pastes: PasteService;
@@ -47,7 +48,7 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
       }
     }
     if (err instanceof NoFreeIdError) return new HttpError(500, "can't save entry");
-    if (err instanceof ReplicaUnconfirmedError || err instanceof WriterConflictError) {
+    if (err instanceof NotReplicatedError) {
       const why =
         err instanceof WriterConflictError
           ? "replication has stopped because another server writes the same replica (see /healthz)"
@@ -104,14 +105,14 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
   }
 
   // The raw body is the paste.
-  app.put("/*", async (req, reply) => {
+  app.put(PASTE_SPACE.anyPath, async (req, reply) => {
     const id = await pastes.save((req.body as Buffer | undefined) ?? Buffer.alloc(0));
     // A Buffer payload keeps the Content-Type exactly as LogPaste sends it (no charset added).
     return reply.type("application/json").send(Buffer.from(`${JSON.stringify({ id })}\n`));
   });
 
   // Multipart only; the first non-empty text field, else the first file.
-  app.post("/*", async (req, reply) => {
+  app.post(PASTE_SPACE.anyPath, async (req, reply) => {
     if (!req.isMultipart()) throw new HttpError(400, "no valid multipart/form-data found");
     let text: Buffer | undefined;
     let file: Buffer | undefined;
