@@ -237,7 +237,10 @@ export class SftpReplicaClient implements ReplicaClient {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = null;
-    if (connection) await (await connection.catch(() => null))?.client.end().catch(() => undefined);
+    const open = await connection?.catch(() => null);
+    if (!open) return;
+    open.socket.ref(); // the goodbye is awaited on this socket
+    await open.client.end().catch(() => undefined);
   }
 
   private rootDir(): string {
@@ -314,7 +317,13 @@ export class SftpReplicaClient implements ReplicaClient {
     const dir = path.dirname(file);
     for (let attempt = 1; ; attempt++) {
       if (!this.madeDirectories.has(dir)) {
-        await connection.client.mkdir(dir, true);
+        try {
+          await connection.client.mkdir(dir, true);
+        } catch (err) {
+          // A concurrent write made it first (ssh2-sftp-client reports that as a failure).
+          const made = await call<Stats>((cb) => connection.sftp.stat(dir, cb)).then((s) => s.isDirectory(), () => false);
+          if (!made) throw err;
+        }
         this.madeDirectories.add(dir);
       }
       try {
@@ -417,7 +426,7 @@ export class SftpReplicaClient implements ReplicaClient {
       void this.connection.then((c) => c === connection && (this.connection = null), () => undefined);
     }
     this.madeDirectories.clear();
-    void connection.client.end().catch(() => undefined);
+    connection.socket.destroy();
   }
 
   private connect(): Promise<Connection> {
@@ -461,7 +470,7 @@ export class SftpReplicaClient implements ReplicaClient {
     if (e.level === "client-authentication" || /authentication methods failed/i.test(e.message ?? "")) {
       return new Error(`the SFTP server ${server} rejected the login of user "${this.location.user}" for ${where}: check the password or key-path`, { cause: err });
     }
-    if (/host key|hostVerifier|host verification/i.test(e.message ?? "") || e.level === "client-hostVerifier") {
+    if (/host denied|host key|verification failed/i.test(e.message ?? "")) {
       return new Error(`the SFTP server ${server} did not present the host-key given for ${where}`, { cause: err });
     }
     if (NETWORK_ERRORS.has(String(e.code ?? "")) || e.level === "client-socket" || e.level === "client-timeout") {
