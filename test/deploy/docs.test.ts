@@ -23,8 +23,10 @@ const NOT_SETTINGS = new Set([
   ...["IMAGE", "R10"],
   // states printed by Lightsail and App Runner, a MinIO release tag, a file name
   ...["READY", "ACTIVE", "RUNNING", "PAUSED", "RELEASE", "README"],
-  // the shell's own variables
-  ...["PWD", "HOME"],
+  // the shell's own variables, and shell variables the guides set for their own commands
+  ...["PWD", "HOME", "KEY", "HOST_KEY"],
+  // protocols, a TLS version name and an example host kind in the replica guides, a password placeholder
+  ...["SFTP", "SSH", "TLS1_2", "NAS", "PASSWORD"],
   // variables of other programs in the compose file
   ...["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"],
   // LogPaste variables the guides mention to say litepaste ignores them
