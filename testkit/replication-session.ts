@@ -12,6 +12,7 @@ import type { Replicator } from "../replication/replicator.js";
 import { prepareReplicator, type ReplicatorTuning } from "../replication/startup.js";
 import { openAppDatabase } from "./replication-db.js";
 import { testLogger } from "./test-logger.js";
+import { HANG_TIMEOUT_MS, until } from "./wait.js";
 
 export const testConfig: ReplicationConfig = {
   replicaUrl: "(a client is passed in)",
@@ -77,11 +78,7 @@ export function replicaKeys(replicaDir: string): Array<NonNullable<ReturnType<ty
   });
 }
 
-/** Polls `condition` every few ms until it holds (tests' way to wait for background work). */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Polls `condition` every few ms until it holds (tests' way to wait for background work); fails only on a hang. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = HANG_TIMEOUT_MS): Promise<void> {
+  await until(what, condition, { timeoutMs });
 }
