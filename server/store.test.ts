@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "./store.js";
 import { startTestApp } from "../testkit/app-server.js";
+import { freshDir } from "../testkit/scratch.js";
 
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), "litepaste-store-"));
+  return freshDir("litepaste-store");
 }
 
 test("a database created the way LogPaste creates it is served unchanged", async () => {

@@ -4,11 +4,11 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { failCli, runCli, serveCli } from "../testkit/litepaste-process.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { freshDir } from "../testkit/scratch.js";
 
 async function upload(url: string, bodies: string[]): Promise<string[]> {
   const ids: string[] = [];
@@ -60,7 +60,7 @@ async function survivesLosingTheDisk(env: NodeJS.ProcessEnv, dataDir: string) {
 describe("with a directory replica", () => {
   let dir: string;
   before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-file-"));
+    dir = freshDir("litepaste-e2e-file");
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -82,7 +82,7 @@ describe("with S3 (s3rver)", () => {
   let dir: string;
   before(async () => {
     s3 = await startS3rver();
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-s3-"));
+    dir = freshDir("litepaste-e2e-s3");
   });
   after(async () => {
     await s3?.dispose();

@@ -27,6 +27,7 @@ import { comparePastes, restoreToEmptyDir } from "./replica-check.js";
 import type { S3rverHandle } from "./s3rver.js";
 import { until } from "./wait.js";
 import { seededRandom } from "./workload.js";
+import { freshDir } from "./scratch.js";
 
 const SCHEDULING_SLACK_MS = 150;
 /** Acknowledgements bound before each kill, at the least (twice what crash-test.ts requires on average). */
@@ -142,7 +143,7 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
 
     const windowMs = windowFor(mode, syncIntervalMs, slowestUploadMs);
     tally.widestWindowMs = Math.max(tally.widestWindowMs, windowMs);
-    const restoreDir = fs.mkdtempSync(path.join(workDir, "restore-"));
+    const restoreDir = freshDir("restore", workDir);
     try {
       const restored = await restoreToEmptyDir(replicaUrl, s3.env, restoreDir);
       const binds = (a: Ack) => mode === "sync" || killAt - a.answeredAt > windowMs;

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
+import { freshDir } from "./scratch.js";
 
 const require = createRequire(import.meta.url);
 const S3RVER_BIN = path.join(path.dirname(require.resolve("s3rver/package.json")), "bin/s3rver.js");
@@ -78,7 +78,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 export async function startS3rver(opts: { dir?: string } = {}): Promise<S3rverHandle> {
   const ownDir = opts.dir === undefined;
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-s3rver-"));
+  const dir = opts.dir ?? freshDir("litepaste-s3rver");
   let { child, port } = await launch(dir, 0);
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);

@@ -5,13 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { projectRoot } from "../../testkit/paths.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -25,7 +25,7 @@ interface AppDir {
 
 /** A temp dir laid out like the image's /app: docker_entrypoint and dist/. */
 function makeAppDir(): AppDir {
-  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-entrypoint-"));
+  const root = freshDir("litepaste-entrypoint");
   const dir = path.join(root, "app");
   mkdirSync(dir);
   const entrypoint = path.join(dir, "docker_entrypoint");
