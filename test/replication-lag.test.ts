@@ -10,12 +10,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileReplicaClient } from "../replication/replica/file/client.js";
 import { GatedReplicaClient } from "../testkit/gated-client.js";
-import { tempDir } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { startSession, waitFor, type Session } from "../testkit/replication-session.js";
 
 /** A session whose last commit's upload was refused; no write and no waiter follows. */
-async function failedLastUpload(t: Parameters<typeof tempDir>[0] & { after(fn: () => Promise<void>): void }): Promise<{ s: Session; client: GatedReplicaClient }> {
-  const dir = tempDir(t);
+async function failedLastUpload(t: Parameters<typeof testDir>[0] & { after(fn: () => Promise<void>): void }): Promise<{ s: Session; client: GatedReplicaClient }> {
+  const dir = testDir(t);
   const client = new GatedReplicaClient(new FileReplicaClient(path.join(dir, "replica")));
   const s = await startSession(t, path.join(dir, "store.db"), client);
   await s.replication.waitUntilReplicated();

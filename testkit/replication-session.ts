@@ -5,7 +5,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import type { ReplicationConfig } from "../replication/config.js";
+import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { parseReplicaKey } from "../replication/replica/layout.js";
 import type { ReplicaClient } from "../replication/replica/client.js";
 import type { Replicator } from "../replication/replicator.js";
@@ -14,13 +14,12 @@ import { openAppDatabase } from "./replication-db.js";
 import { testLogger } from "./test-logger.js";
 import { HANG_TIMEOUT_MS, until } from "./wait.js";
 
+/** The server's defaults, except: syncs every 40 ms (tests see many), and a snapshot an hour (only the tests that ask get one). */
 export const testConfig: ReplicationConfig = {
+  ...REPLICATION_DEFAULTS,
   replicaUrl: "(a client is passed in)",
-  syncMode: "async",
   syncIntervalMs: 40,
-  syncTimeoutMs: 5000,
   snapshotIntervalMs: 3_600_000,
-  retentionMs: 24 * 3_600_000,
 };
 
 export interface Session {
