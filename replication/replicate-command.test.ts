@@ -5,18 +5,17 @@ import { once } from "node:events";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { FileReplicaClient } from "./replica/file/client.js";
 import { runReplicate } from "./replicate-command.js";
 import { restoreReplica } from "./restore.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
 import { dumpDatabase } from "../testkit/replication-db.js";
+import { CLI as litepaste } from "../testkit/litepaste-process.js";
 import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, waitFor } from "../testkit/replication-session.js";
 
-/** The `litepaste` command, as built next to this file. */
-const litepaste = fileURLToPath(new URL("../server/cli.js", import.meta.url));
 
 function collector() {
   let text = "";

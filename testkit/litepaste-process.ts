@@ -7,12 +7,15 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { projectRoot } from "./paths.js";
+import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.js";
 import { scratchDir } from "./scratch.js";
 import { HANG_TIMEOUT_MS } from "./wait.js";
 
-export const CLI = path.join(projectRoot, "dist/server/cli.js");
+/** The `litepaste` command's script inside a build (dist/ here, /app/dist in the image): the one place that names it. */
+export const CLI_IN_BUILD = "server/cli.js";
+/** The command of the build these helpers run from. */
+export const CLI = fileURLToPath(new URL(`../${CLI_IN_BUILD}`, import.meta.url));
 
 /** Runs a command to completion (help, restore, listing…). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { projectRoot } from "../../testkit/paths.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
 import { freshDir } from "../../testkit/scratch.js";
 
@@ -62,7 +63,7 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
     // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
     const argv = processArgv(server.pid);
     assert.equal(path.basename(argv[0]!), "node");
-    assert.equal(argv[1], path.join(app.dir, "dist/server/cli.js"));
+    assert.equal(argv[1], path.join(app.dir, "dist", CLI_IN_BUILD));
     assert.deepEqual(argv.slice(2), args);
 
     const env = processEnv(server.pid);

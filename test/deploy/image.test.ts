@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseCopy, parseDockerfile, stageNamed, type Stage } from "./dockerfile.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
 import { containerEnv, startEntrypoint } from "./entrypoint-process.js";
 import { freshDir } from "../../testkit/scratch.js";
 
@@ -104,7 +105,7 @@ test("the runtime image rebuilt from the Dockerfile's own steps serves pastes th
     const appDir = path.join(root, "app");
     mkdirSync(appDir);
     runCopies(runtime, appDir);
-    const cli = path.join(appDir, "dist/server/cli.js");
+    const cli = path.join(appDir, "dist", CLI_IN_BUILD);
 
     const help = spawnSync(process.execPath, [cli, "--help"], { env: containerEnv({}), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
