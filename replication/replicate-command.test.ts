@@ -16,7 +16,6 @@ import { CLI as litepaste } from "../testkit/litepaste-process.js";
 import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, waitFor } from "../testkit/replication-session.js";
 
-
 function collector() {
   let text = "";
   const stream = new Writable({
