@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp, type AppConfig } from "../server/app.js";
 import { loadConfig } from "../server/config.js";
 import { Metrics } from "../server/metrics.js";
-import { openStore, type Store } from "../server/store.js";
+import { openStore, type Store } from "../server/pastes/store.js";
 import { freshDir } from "./scratch.js";
 
 /** The server's defaults, as `litepaste` starts with no flags and an empty environment. */

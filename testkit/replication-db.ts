@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import { REPLICATED_STORE_PRAGMAS, STORE_PRAGMAS } from "../server/store.js";
+import { REPLICATED_STORE_PRAGMAS, STORE_PRAGMAS } from "../server/pastes/store.js";
 
 /** The app's connection, set up as the server's store sets up its own with replication on. */
 export function openAppDatabase(dbPath: string, synchronous: "NORMAL" | "FULL" = "NORMAL"): Database.Database {

@@ -7,13 +7,15 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { freshDir } from "./scratch.js";
+import { HANG_TIMEOUT_MS } from "./wait.js";
 
 const require = createRequire(import.meta.url);
 const S3RVER_BIN = path.join(path.dirname(require.resolve("s3rver/package.json")), "bin/s3rver.js");
 /** Makes s3rver's PUTs all or nothing, as S3's are (see there). */
 const ATOMIC_PUT = new URL("./s3rver-atomic-put.js", import.meta.url).href;
 const BUCKET = "litepaste-test";
-const START_TIMEOUT_MS = 20_000;
+/** Only a hang misses it (a loaded machine starts slowly, never this slowly). */
+const START_TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 export interface S3rverHandle {
   /** http://127.0.0.1:PORT */

@@ -7,6 +7,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { FileReplicaClient } from "./file/client.js";
 import type { ReplicaClient } from "./client.js";
 import { S3ReplicaClient, type S3Credentials, type S3ReplicaClientOptions } from "./s3/client.js";
+import { openAbsReplicaClient } from "./abs/client.js";
+import { openGcsReplicaClient } from "./gcs/client.js";
+import { openSftpReplicaClient } from "./sftp/client.js";
 
 const ACCEPTED_FORMS = "s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], file:///absolute/dir or a directory path";
 const S3_PARAMETERS = new Set(["endpoint", "region", "forcePathStyle"]);
@@ -137,8 +140,18 @@ export interface OpenReplicaOptions {
   readonly onRequest?: (operation: string) => void;
 }
 
+/** Replica types that parse their own URLs, each in its own folder: scheme → opener. */
+type ReplicaOpener = (url: string, env: NodeJS.ProcessEnv, options: OpenReplicaOptions & { readonly description: string }) => ReplicaClient;
+const OPENERS: ReadonlyMap<string, ReplicaOpener> = new Map<string, ReplicaOpener>([
+  ["abs", openAbsReplicaClient],
+  ["gcs", openGcsReplicaClient],
+  ["sftp", openSftpReplicaClient],
+]);
+
 /** A client for the replica at `url`; throws ReplicaUrlError when the URL or the credentials are unusable. */
 export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
+  const opener = OPENERS.get(SCHEME.exec(url)?.[1]?.toLowerCase() ?? "");
+  if (opener) return opener(url, env, { ...options, description: describeReplicaUrl(url) });
   const location = parseReplicaUrl(url, env);
   const description = describeReplicaUrl(url);
   if (location.kind === "file") return new FileReplicaClient(location.dir, description, options.onRequest);

@@ -5,8 +5,8 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "./store.js";
-import { startTestApp } from "../testkit/app-server.js";
-import { freshDir } from "../testkit/scratch.js";
+import { startTestApp } from "../../testkit/app-server.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 test("a database created the way LogPaste creates it is served unchanged", async () => {
   const dir = freshDir("litepaste-store");
