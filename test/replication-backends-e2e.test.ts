@@ -4,21 +4,21 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { startAzurite, type AzuriteHandle } from "../testkit/azurite.js";
 import { startSshd, type SshdHandle } from "../testkit/sshd.js";
 import { survivesLosingTheDisk } from "../testkit/disk-loss.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { summarizeReplica } from "../replication/restore.js";
+import { freshDir } from "../testkit/scratch.js";
 
 describe("with Azure Blob (Azurite)", () => {
   let azurite: AzuriteHandle;
   let dir: string;
   before(async () => {
     azurite = await startAzurite();
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-abs-"));
+    dir = freshDir("litepaste-e2e-abs");
   });
   after(async () => {
     await azurite?.dispose();
@@ -39,7 +39,7 @@ describe("with SFTP (OpenSSH sshd)", () => {
   let dir: string;
   before(async () => {
     sshd = await startSshd();
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-sftp-"));
+    dir = freshDir("litepaste-e2e-sftp");
   });
   after(async () => {
     await sshd?.dispose();

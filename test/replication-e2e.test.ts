@@ -4,17 +4,17 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { failCli, runCli, serveCli } from "../testkit/litepaste-process.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { freshDir } from "../testkit/scratch.js";
 import { survivesLosingTheDisk, uploadBodies } from "../testkit/disk-loss.js";
 
 describe("with a directory replica", () => {
   let dir: string;
   before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-file-"));
+    dir = freshDir("litepaste-e2e-file");
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,7 +36,7 @@ describe("with S3 (s3rver)", () => {
   let dir: string;
   before(async () => {
     s3 = await startS3rver();
-    dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-e2e-s3-"));
+    dir = freshDir("litepaste-e2e-s3");
   });
   after(async () => {
     await s3?.dispose();

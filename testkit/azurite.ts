@@ -4,9 +4,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { freshDir } from "./scratch.js";
+import { HANG_TIMEOUT_MS } from "./wait.js";
 
 const require = createRequire(import.meta.url);
 const AZURITE_BLOB_BIN = path.join(path.dirname(require.resolve("azurite/package.json")), "dist/src/blob/main.js");
@@ -14,7 +15,8 @@ const AZURITE_BLOB_BIN = path.join(path.dirname(require.resolve("azurite/package
 const ACCOUNT = "devstoreaccount1";
 const ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const CONTAINER = "litepaste-test";
-const START_TIMEOUT_MS = 20_000;
+/** Only a hang misses it (a loaded machine starts slowly, never this slowly). */
+const START_TIMEOUT_MS = HANG_TIMEOUT_MS;
 const STOP_TIMEOUT_MS = 10_000;
 
 export interface AzuriteHandle {
@@ -83,7 +85,7 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 export async function startAzurite(): Promise<AzuriteHandle> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-azurite-"));
+  const dir = freshDir("litepaste-azurite");
   let { child, port } = await launch(dir, 0);
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);

@@ -8,11 +8,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "./ports.js";
+import { freshDir } from "./scratch.js";
+import { HANG_TIMEOUT_MS } from "./wait.js";
 
 const SSHD = "/usr/sbin/sshd";
 /** sshd refuses to start without its (compiled-in) privilege separation directory. */
 const PRIVSEP_DIR = "/run/sshd";
-const START_TIMEOUT_MS = 20_000;
+/** Only a hang misses it (a loaded machine starts slowly, never this slowly). */
+const START_TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 export interface SshdHandle {
   readonly host: string;
@@ -94,7 +97,7 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 export async function startSshd(): Promise<SshdHandle> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-sshd-"));
+  const dir = freshDir("litepaste-sshd");
   const root = path.join(dir, "root");
   fs.mkdirSync(root);
   const hostKeyFile = path.join(dir, "host_key");

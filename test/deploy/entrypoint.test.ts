@@ -5,15 +5,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { projectRoot } from "../../testkit/paths.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
 import { instructionsOf, parseDockerfile } from "./dockerfile.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
 import { parse as parseYaml } from "yaml";
+import { freshDir } from "../../testkit/scratch.js";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -40,7 +41,7 @@ function dataDirMode(): number {
 
 /** A temp dir laid out like the image's /app: docker_entrypoint, the Dockerfile's links to it, and dist/. */
 function makeAppDir(): AppDir {
-  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-entrypoint-"));
+  const root = freshDir("litepaste-entrypoint");
   const dir = path.join(root, "app");
   mkdirSync(dir);
   const entrypoint = path.join(dir, "docker_entrypoint");
@@ -85,7 +86,7 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
     // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
     const argv = processArgv(server.pid);
     assert.equal(path.basename(argv[0]!), "node");
-    assert.equal(argv[1], path.join(app.dir, "dist/server/cli.js"));
+    assert.equal(argv[1], path.join(app.dir, "dist", CLI_IN_BUILD));
     assert.deepEqual(argv.slice(2), args);
 
     const env = processEnv(server.pid);

@@ -6,13 +6,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseCopy, parseDockerfile, stageNamed, type Stage } from "./dockerfile.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
 import { containerEnv, startEntrypoint } from "./entrypoint-process.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dockerfile = parseDockerfile(readFileSync(path.join(projectRoot, "Dockerfile"), "utf8"));
@@ -64,7 +65,7 @@ test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health
 });
 
 test("the runtime image rebuilt from the Dockerfile's own steps serves pastes through its entry point", { timeout: 600_000 }, async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-image-"));
+  const root = freshDir("litepaste-image");
   try {
     // Each stage's WORKDIR /app is a directory of its own here, except the build stage's:
     // its /app/dist is the build this test runs from.
@@ -110,7 +111,7 @@ test("the runtime image rebuilt from the Dockerfile's own steps serves pastes th
     const appDir = path.join(root, "app");
     mkdirSync(appDir);
     runCopies(runtime, appDir);
-    const cli = path.join(appDir, "dist/server/cli.js");
+    const cli = path.join(appDir, "dist", CLI_IN_BUILD);
 
     const help = spawnSync(process.execPath, [cli, "--help"], { env: containerEnv({}), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
