@@ -229,17 +229,20 @@ class WalRoundApplier {
     };
     try {
       const body = await client.get(segment.key);
-      const round = this;
+      /** Writes the batch out once it holds enough: the pages kept pin the blocks they are in. */
+      const flushWhenFull = () => (this.batchBytes < this.batchLimit ? undefined : this.flush());
       await pipeline(body, createLz4FrameDecoder(), new Writable({
         write(chunk: Buffer, _encoding, callback) {
+          let flushing: Promise<void> | undefined;
           try {
             consume(chunk);
+            flushing = flushWhenFull();
           } catch (err) {
             callback(err as Error);
             return;
           }
-          if (round.batchBytes < round.batchLimit) callback();
-          else round.flush().then(() => callback(), callback);
+          if (flushing) flushing.then(() => callback(), callback);
+          else callback();
         },
       }));
       if (segment.offset === 0 && !this.verifier) throw new Error("shorter than a WAL header");
