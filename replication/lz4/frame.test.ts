@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, Lz4FormatError } from "./frame.js";
+import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, lz4FrameEncodeAsync, Lz4FormatError } from "./frame.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 import { litestreamFixtures } from "../../testkit/paths.js";
 import { scratchDir } from "../../testkit/scratch.js";
@@ -81,6 +81,9 @@ for (const [name, data] of samples) {
     const encoded = lz4FrameEncode(data);
     assert.deepEqual(lz4FrameDecode(encoded), data);
     assert.deepEqual(lz4Cli(["-d"], encoded), data, "the lz4 CLI decodes our frame");
+    const encodedOffThread = await lz4FrameEncodeAsync(data);
+    assert.deepEqual(lz4Cli(["-d"], encodedOffThread), data, "the lz4 CLI decodes the frame compressed on the libuv pool");
+    assert.deepEqual(lz4FrameDecode(encodedOffThread), data);
     const streamed = await streamThrough(createLz4FrameEncoder(), data, 100_000);
     assert.deepEqual(lz4Cli(["-d"], streamed), data, "the lz4 CLI decodes our streamed frame");
     assert.deepEqual(await streamThrough(createLz4FrameDecoder(), streamed, 7_777), data);
