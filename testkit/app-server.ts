@@ -7,7 +7,7 @@ import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppConfig } from "../server/app.js";
 import { Metrics } from "../server/metrics.js";
-import { openStore, type Store } from "../server/store.js";
+import { openStore, type Store } from "../server/pastes/store.js";
 
 export const DEFAULT_APP_CONFIG: AppConfig = {
   title: "LogPaste",

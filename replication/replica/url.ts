@@ -12,6 +12,9 @@ import {
 } from "./redact.js";
 import { DEFAULT_REGION, parseS3Host } from "./s3/host.js";
 import { S3ReplicaClient, type S3Credentials, type S3ReplicaClientOptions } from "./s3/client.js";
+import { openAbsReplicaClient } from "./abs/client.js";
+import { openGcsReplicaClient } from "./gcs/client.js";
+import { openSftpReplicaClient } from "./sftp/client.js";
 
 export { describeReplicaUrl } from "./redact.js";
 
@@ -143,8 +146,8 @@ export interface ParseOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/** Where a replica URL points, with the environment's defaults applied; throws ReplicaUrlError. */
-export function parseReplicaUrl(raw: string, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): ReplicaLocation {
+/** The checks every replica URL gets: quotes, emptiness, a path's absoluteness, fragments. */
+function readReplicaUrl(raw: string, options: ParseOptions): { value: string; split: SplitUrl | undefined } {
   const { value, quoted } = unquoteReplicaUrl(raw);
   if (value === "") fail(raw, "it is empty");
   if (quoted) {
@@ -154,17 +157,24 @@ export function parseReplicaUrl(raw: string, env: NodeJS.ProcessEnv = process.en
     );
   }
   const split = splitReplicaUrl(value);
-  if (!split) {
-    if (!path.isAbsolute(value)) {
-      fail(value, "a directory replica needs an absolute path (a relative one would depend on the working directory), and a URL needs scheme://");
-    }
-    return { kind: "file", dir: path.resolve(value) };
+  if (!split && !path.isAbsolute(value)) {
+    fail(value, "a directory replica needs an absolute path (a relative one would depend on the working directory), and a URL needs scheme://");
   }
   // Litestream (Go's url.Parse) drops a fragment silently, so a "#" in a path, or a comment
   // pasted after the URL, would point the replica somewhere other than it says.
-  if (split.fragment !== undefined) fail(value, 'a "#" has no place in a replica URL: write it %23 if it is part of the path');
+  if (split?.fragment !== undefined) fail(value, 'a "#" has no place in a replica URL: write it %23 if it is part of the path');
+  return { value, split };
+}
+
+function locate({ value, split }: { value: string; split: SplitUrl | undefined }, env: NodeJS.ProcessEnv): ReplicaLocation {
+  if (!split) return { kind: "file", dir: path.resolve(value) };
   const parse = PARSERS[split.scheme] ?? fail(value, `unsupported scheme "${split.scheme}"`);
   return parse({ text: value, split }, env);
+}
+
+/** Where a replica URL points, with the environment's defaults applied; throws ReplicaUrlError. */
+export function parseReplicaUrl(raw: string, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): ReplicaLocation {
+  return locate(readReplicaUrl(raw, options), env);
 }
 
 function credentialsFrom(env: NodeJS.ProcessEnv): { credentials: S3Credentials | undefined; source: string } {
@@ -218,9 +228,20 @@ const OPENERS: { readonly [K in ReplicaLocation["kind"]]: Opener<K> } = {
   },
 };
 
+/** Replica types that parse their own URLs (after the checks of readReplicaUrl), each in its own folder. */
+type BackendOpener = (url: string, env: NodeJS.ProcessEnv, options: OpenReplicaOptions & { readonly description: string }) => ReplicaClient;
+const BACKENDS: ReadonlyMap<string, BackendOpener> = new Map<string, BackendOpener>([
+  ["abs", openAbsReplicaClient],
+  ["gcs", openGcsReplicaClient],
+  ["sftp", openSftpReplicaClient],
+]);
+
 /** A client for the replica at `url`; throws ReplicaUrlError when the URL or the credentials are unusable. */
 export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
-  const location = parseReplicaUrl(url, env, options);
+  const read = readReplicaUrl(url, options);
+  const backend = BACKENDS.get(read.split?.scheme ?? "");
+  if (backend) return backend(read.value, env, { ...options, description: describeReplicaUrl(read.value) });
+  const location = locate(read, env);
   const open = OPENERS[location.kind] as Opener<typeof location.kind>;
   return open(location as never, describeReplicaUrl(url), env, options);
 }

@@ -33,7 +33,7 @@ function healthcheckCommand(): string[] {
 
 test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health check, SIGTERM, the entry point", () => {
   for (const stage of dockerfile.stages) {
-    assert.match(stage.from, /^node:(22|24)-bookworm-slim$/, `stage ${stage.name} is built FROM a pinned Node LTS major`);
+    assert.match(stage.from, /^node:(22|24)-trixie-slim$/, `stage ${stage.name} is built FROM a pinned Node LTS major on Debian 13`);
   }
   assert.equal(runtime.name, "runtime");
   const user = only(runtime, "USER");
@@ -43,8 +43,10 @@ test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health
   assert.equal(only(runtime, "EXPOSE"), "3001");
   assert.equal(only(runtime, "STOPSIGNAL"), "SIGTERM");
   assert.deepEqual(JSON.parse(only(runtime, "ENTRYPOINT")), ["/app/docker_entrypoint"]);
-  // The base image's CMD ["node"] would otherwise arrive as an argument.
-  assert.deepEqual(JSON.parse(only(runtime, "CMD")), []);
+  // A command of its own (Heroku without `run:` has nothing to run for an empty one), which
+  // the entry point takes as itself: see entrypoint.test.ts for it becoming the server.
+  assert.deepEqual(JSON.parse(only(runtime, "CMD")), ["litepaste"]);
+  assert.match(only(runtime, "RUN"), /ln -s \/app\/docker_entrypoint \/usr\/local\/bin\/litepaste/, "`litepaste` on the PATH is the entry point");
   assert.ok(healthcheckCommand().join(" ").includes("/healthz"));
   assert.match(only(runtime, "RUN"), /\/app\/data/, "the runtime creates /app/data for the unprivileged user");
 
@@ -54,6 +56,10 @@ test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health
   assert.equal(modules.length, 1);
   const depsStage = stageNamed(dockerfile, modules[0]!.fromStage!);
   assert.ok(instructionsOf(depsStage, "RUN").some((r) => /npm ci\b.*--omit=dev/.test(r.args)), `stage ${depsStage.name} installs with --omit=dev`);
+  // No dependency's install script runs but better-sqlite3's, the one native addon.
+  const installs = instructionsOf(depsStage, "RUN").filter((r) => /\bnpm (ci|install|rebuild)\b/.test(r.args));
+  assert.ok(installs.length > 0 && installs.every((r) => /npm ci\b[^&]*--ignore-scripts(?!=false)/.test(r.args)), "npm ci --ignore-scripts");
+  assert.deepEqual(installs.flatMap((r) => [...r.args.matchAll(/npm rebuild ([^&]+)/g)].map((m) => m[1]!.trim())), ["better-sqlite3"]);
   assert.ok(!instructionsOf(runtime, "RUN").some((r) => /apt-get|npm (ci|install)/.test(r.args)));
 });
 

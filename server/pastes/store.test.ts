@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "./store.js";
-import { startTestApp } from "../testkit/app-server.js";
+import { startTestApp } from "../../testkit/app-server.js";
 
 function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "litepaste-store-"));
