@@ -23,8 +23,9 @@ export interface ReplicaCommandIo {
 export const DEFAULT_RESTORE_OUTPUT = "data/store.db";
 const PROGRESS_INTERVAL_MS = 200;
 
-const URL_HELP = `URL is s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], file:///dir
-or a directory path. S3 credentials come from LITESTREAM_ACCESS_KEY_ID and
+const URL_HELP = `URL is s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], a provider
+host as s3://BUCKET.s3.REGION.backblazeb2.com/path, file:///dir or an absolute directory
+path (see docs/replication.md). S3 credentials come from LITESTREAM_ACCESS_KEY_ID and
 LITESTREAM_SECRET_ACCESS_KEY, else the AWS credential chain; the endpoint and region
 from the URL, else LITESTREAM_ENDPOINT / AWS_ENDPOINT_URL_S3 and LITESTREAM_REGION /
 AWS_REGION.
@@ -123,7 +124,8 @@ interface Invocation {
 }
 
 /** Parses and validates the arguments; throws FlagError, ReplicaUrlError or UsageError. */
-function parseInvocation(verb: ReplicaVerb, args: readonly string[], env: NodeJS.ProcessEnv): Invocation | "help" {
+function parseInvocation(verb: ReplicaVerb, args: readonly string[], io: ReplicaCommandIo): Invocation | "help" {
+  const env = io.env;
   const parsed = parseGoFlags(args, FLAGS[verb]);
   if (parsed.help) return "help";
   if (parsed.positional.length === 0 || parsed.positional[0] === "") throw new UsageError("replica URL required");
@@ -131,7 +133,7 @@ function parseInvocation(verb: ReplicaVerb, args: readonly string[], env: NodeJS
     throw new UsageError(`too many arguments: ${parsed.positional.slice(1).join(" ")} (flags go before the URL)`);
   }
   const url = parsed.positional[0]!;
-  const client = openReplicaClient(url, env);
+  const client = openReplicaClient(url, env, { onWarning: (message) => io.stderr.write(`litepaste ${verb}: warning: ${message}\n`) });
   return { verb, client, replicaType: parseReplicaUrl(url, env).kind, strings: parsed.strings, bools: parsed.bools };
 }
 
@@ -211,7 +213,7 @@ export async function runReplicaCommand(verb: ReplicaVerb, args: string[], io: R
   };
   let invocation;
   try {
-    invocation = parseInvocation(verb, args, io.env);
+    invocation = parseInvocation(verb, args, io);
   } catch (err) {
     const code = usageError(err);
     if (code === undefined) throw err;

@@ -117,7 +117,7 @@ export async function runReplicate(args: string[], io: ReplicateIo, stop?: Abort
   const logger = pino({ level: "info", base: { app: "litepaste", command: "replicate" } }, io.stderr);
   let replicator;
   try {
-    const client = openReplicaClient(url, io.env);
+    const client = openReplicaClient(url, io.env, { onWarning: (message) => logger.warn(message) });
     const prepared = await prepareReplicator(dbPath, config, logger, client, { pinWal: true });
     replicator = prepared.start();
   } catch (err) {
