@@ -3,7 +3,6 @@
 // docs/benchmarks.md (see bench/README.md).
 
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { projectRoot } from "../testkit/paths.js";
 import { renderSvg } from "./lib/charts.js";
@@ -14,6 +13,7 @@ import type { BenchContext, ScenarioResult } from "./scenario.js";
 import { scenarios } from "./scenarios/index.js";
 import { UsageError } from "../internal/usage-error.js";
 import { parseArgs, usage } from "./options.js";
+import { freshDir } from "../testkit/scratch.js";
 
 const REPORT = path.join(projectRoot, "docs/benchmarks.md");
 const IMAGES = path.join(projectRoot, "docs/img");
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   const log = (message: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
   const info = runInfo();
-  const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-bench-"));
+  const workRoot = freshDir("litepaste-bench");
   const removeWork = () => fs.rmSync(workRoot, { recursive: true, force: true });
   process.once("SIGINT", () => {
     removeWork();
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   let failures = 0;
   try {
     for (const scenario of chosen) {
-      const workDir = fs.mkdtempSync(path.join(workRoot, `${scenario.id}-`));
+      const workDir = freshDir(scenario.id, workRoot);
       const ctx: BenchContext = {
         rounds: options.rounds,
         soak: options.soak,

@@ -74,7 +74,7 @@ Lists the replica's snapshots, newest first.
 
 ${URL_HELP}`,
   async run(flags, io) {
-    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    const { client, replicaType } = openReplicaArg("snapshots", flags.positional, io);
     io.stdout.write(snapshotsTable(await summarizeReplica(client), replicaType));
     return 0;
   },
@@ -88,7 +88,7 @@ Lists the replica's generations and the time range each covers.
 
 ${URL_HELP}`,
   async run(flags, io) {
-    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    const { client, replicaType } = openReplicaArg("generations", flags.positional, io);
     io.stdout.write(generationsTable(await summarizeReplica(client), replicaType));
     return 0;
   },
@@ -105,7 +105,7 @@ Flags:
 
 ${URL_HELP}`,
   async run(flags, io) {
-    const { client, replicaType } = openReplicaArg(flags.positional, io.env);
+    const { client, replicaType } = openReplicaArg("wal", flags.positional, io);
     const generation = parseGeneration(flags.strings.get("generation"));
     io.stdout.write(walTable(await summarizeReplica(client), replicaType, generation));
     return 0;

@@ -32,7 +32,7 @@ test("a command's -h is that command's usage, in any of Go's spellings", () => {
 test("a flag's value is never a command: -title help sets the title, -title restore too", async () => {
   for (const title of ["help", "restore"]) {
     const dir = newDir("db");
-    const server = await serve({ DB_PATH: `${dir}/store.db` }, ["-title", title]);
+    const server = await serve({ DB_PATH: `${dir}/store.db` }, { args: ["-title", title] });
     try {
       const home = await (await fetch(`${server.url}/`)).text();
       assert.ok(home.includes(`<title>${title}</title>`), home.slice(0, 300));

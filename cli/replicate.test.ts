@@ -5,18 +5,17 @@ import { once } from "node:events";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { FileReplicaClient } from "../replication/replica/file/client.js";
 import { restoreReplica } from "../replication/restore.js";
 import { runCommand } from "./command.js";
 import { replicateCommand } from "./replicate.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { CLI as litepaste } from "../testkit/litepaste-process.js";
+import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, waitFor } from "../testkit/replication-session.js";
-
-/** The `litepaste` command, as built next to this file. */
-const litepaste = fileURLToPath(new URL("./main.js", import.meta.url));
 
 function collector() {
   let text = "";
@@ -64,14 +63,14 @@ test("replicate: -h prints usage; bad arguments exit 2 and say what is wrong; a 
   assert.equal(flagsAfter.code, 2);
   assert.match(flagsAfter.stderr, /got 4 argument\(s\) \(flags go before DB_PATH\)/);
 
-  const missing = path.join(tempDir(t), "nope.db");
+  const missing = path.join(testDir(t), "nope.db");
   const absent = await run([missing, "file:///tmp/x"]);
   assert.equal(absent.code, 1);
   assert.match(absent.stderr, /nope\.db does not exist/);
 });
 
 test("litepaste replicate: follows a database another process writes and checkpoints, and flushes on SIGTERM", async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "app.db");
   const replicaDir = path.join(dir, "replica");
   // The other program: SQLite's defaults, except a small autocheckpoint so that it checkpoints often.
@@ -121,7 +120,7 @@ test("litepaste replicate: follows a database another process writes and checkpo
 });
 
 test("litepaste replicate: a second replicator on the same replica finds the first one's lease, uploads nothing and exits 1", async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const replicaUrl = pathToFileURL(path.join(dir, "replica")).href;
   const start = (name: string) => {
     const dbPath = path.join(dir, `${name}.db`);

@@ -79,7 +79,7 @@ Flags:
 
 ${URL_HELP}`,
   async run(flags, io) {
-    const { client } = openReplicaArg(flags.positional, io.env);
+    const { client } = openReplicaArg("restore", flags.positional, io);
     const outputPath = flags.strings.get("o") || DEFAULT_RESTORE_OUTPUT;
     const options = {
       outputPath,

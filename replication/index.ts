@@ -54,6 +54,9 @@ export interface Replication {
  */
 export async function prepareReplication(dbPath: string, config: ReplicationConfig, logger: Logger): Promise<PreparedReplication> {
   const counters = newReplicationCounters();
-  const client = openReplicaClient(config.replicaUrl, process.env, { onRequest: requestCounter(counters) });
+  const client = openReplicaClient(config.replicaUrl, process.env, {
+    onRequest: requestCounter(counters),
+    onWarning: (message) => logger.warn(message),
+  });
   return prepareReplicator(dbPath, config, logger, client, { counters });
 }

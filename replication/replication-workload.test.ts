@@ -16,7 +16,8 @@ import Database from "better-sqlite3";
 import { FileReplicaClient } from "./replica/file/client.js";
 import { findLatestGeneration, restoreReplica } from "./restore.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, startSession } from "../testkit/replication-session.js";
 import { contentHash, randomWrite, runWorkloadChild, seededRandom, workloadReplication, type WorkloadChildArgs } from "../testkit/workload.js";
 
@@ -66,7 +67,7 @@ if (childArgs !== undefined) await runWorkloadChild(JSON.parse(childArgs) as Wor
 test("randomized workload with clean restarts and kill -9: restores are states the primary committed", async (t) => {
   const seed = Number(process.env.WORKLOAD_SEED ?? 20261121);
   const random = seededRandom(seed);
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "store.db");
   const replicaDir = path.join(dir, "replica");
   const client = new FileReplicaClient(replicaDir);

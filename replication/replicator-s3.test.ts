@@ -12,7 +12,8 @@ import { openReplicaClient } from "./replica/url.js";
 import { restoreReplica } from "./restore.js";
 import { CountingReplicaClient } from "../testkit/counting-client.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { startSession, testConfig, waitFor } from "../testkit/replication-session.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 import { testLogger } from "../testkit/test-logger.js";
@@ -33,11 +34,12 @@ function newReplica() {
 }
 
 test("an outage: writes go on locally, nothing is checkpointed past what was shipped, and replication catches up in the same generation", async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "store.db");
   const { client } = newReplica();
+  // The default sync timeout (not a short one): the waits before and after the outage must
+  // not time out on a loaded machine; the one during it waits the timeout out.
   const s = await startSession(t, dbPath, client, {
-    config: { syncTimeoutMs: 800 },
     tuning: { checkpointThresholdPages: 8, maxRetryDelayMs: 200 },
   });
   for (let i = 0; i < 20; i++) s.run("INSERT INTO t (body) VALUES (randomblob(1500))");
@@ -77,7 +79,7 @@ test("an outage: writes go on locally, nothing is checkpointed past what was shi
 });
 
 test("idle on S3: no request once everything is shipped", async (t) => {
-  const dbPath = path.join(tempDir(t), "store.db");
+  const dbPath = path.join(testDir(t), "store.db");
   const counting = new CountingReplicaClient(newReplica().client);
   const s = await startSession(t, dbPath, counting);
   for (let i = 0; i < 5; i++) s.run("INSERT INTO t (body) VALUES ('x')");
@@ -92,7 +94,7 @@ test("idle on S3: no request once everything is shipped", async (t) => {
 });
 
 test("fails closed on start: a missing database and an unreachable replica make prepareReplication throw", async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "store.db");
   const { url, client } = newReplica();
   const s = await startSession(t, dbPath, client);

@@ -11,12 +11,13 @@ import { restoreReplica } from "./restore.js";
 import { prepareReplicator } from "./startup.js";
 import { CountingReplicaClient } from "../testkit/counting-client.js";
 import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
-import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, startSession, testConfig, waitFor } from "../testkit/replication-session.js";
 import { testLogger } from "../testkit/test-logger.js";
 
 function setUp(t: { after(fn: () => void): void }) {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const replicaDir = path.join(dir, "replica");
   return { dir, dbPath: path.join(dir, "store.db"), replicaDir, client: new FileReplicaClient(replicaDir) };
 }

@@ -324,3 +324,46 @@ test("what a real SQLite writes restores: a snapshot plus the WAL, both compress
   restored.close();
   assert.deepEqual(fs.readFileSync(output), fs.readFileSync(primary), "the primary after its final checkpoint");
 });
+
+test("a WAL round larger than a write-out batch, with a commit that shrinks the database, restores to what SQLite's checkpoint makes of it", async () => {
+  const work = newDir("sqlite-large");
+  const primary = path.join(work, "primary.db");
+  const setup = new Database(primary);
+  setup.pragma("journal_mode = WAL");
+  setup.exec("CREATE TABLE paste (id INTEGER PRIMARY KEY, body TEXT)");
+  setup.close();
+  const snapshot = fs.readFileSync(primary);
+
+  const db = new Database(primary);
+  db.pragma("wal_autocheckpoint = 0");
+  const insert = db.prepare("INSERT INTO paste (body) VALUES (?)");
+  const fill = (rows: number, size: number) => db.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(`${i} `.padEnd(size, String.fromCharCode(97 + (i % 26))));
+  })();
+  // More than the 32 MiB batch in one round, some of it in one transaction of ~20 MiB, so
+  // that pages are written out mid-round and mid-transaction.
+  for (let t = 0; t < 4; t++) fill(500, 10_000);
+  fill(2_000, 10_000);
+  db.exec("DELETE FROM paste WHERE id % 10 != 0");
+  db.exec("VACUUM"); // rewrites the database through the WAL; its commit shrinks it
+  fill(300, 3_000);
+  const wal = fs.readFileSync(`${primary}-wal`);
+  assert.ok(wal.byteLength > 40 << 20, `the round holds ${wal.byteLength} bytes of WAL`);
+  const expectedRows = db.prepare("SELECT id, body FROM paste ORDER BY id").all();
+  db.close();
+
+  const replica = newDir("sqlite-large-replica");
+  fs.mkdirSync(path.join(genDir(replica), "snapshots"), { recursive: true });
+  fs.mkdirSync(path.join(genDir(replica), "wal"), { recursive: true });
+  fs.writeFileSync(path.join(work, "snapshot"), snapshot);
+  fs.writeFileSync(path.join(work, "wal"), wal);
+  execFileSync("lz4", ["-q", path.join(work, "snapshot"), path.join(genDir(replica), "snapshots/00000000.snapshot.lz4")]);
+  execFileSync("lz4", ["-q", path.join(work, "wal"), walFile(replica, "00000000_00000000")]);
+
+  const output = outputPath();
+  await restoreReplica(new FileReplicaClient(replica), { outputPath: output, integrityCheck: true });
+  const restored = new Database(output, { readonly: true });
+  assert.deepEqual(restored.prepare("SELECT id, body FROM paste ORDER BY id").all(), expectedRows);
+  restored.close();
+  assert.deepEqual(fs.readFileSync(output), fs.readFileSync(primary), "the primary after its final checkpoint");
+});

@@ -150,18 +150,39 @@ async function databasePageSize(handle: fs.FileHandle, snapshotKey: string): Pro
 }
 
 /**
- * Applies the segments of one WAL index in order: frames are verified against the round's
- * header and checksum chain, pages written as they come, and the file truncated (or
- * extended) to the database size at each commit. Each segment must end on a commit.
+ * Decoded WAL bytes a round may hold before its pages are written: the pages waiting are
+ * views into the decoded blocks, so this bounds the memory whatever the database's size.
+ */
+const DEFAULT_APPLY_BATCH_BYTES = 32 << 20;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Applies the segments of one WAL index in order. Frames are verified against the round's
+ * header and checksum chain, then only the newest version of each page is kept, and the
+ * kept pages are written at the end of the round (or once a batch's worth of WAL has been
+ * decoded) in runs of consecutive pages, one writev each: what SQLite's checkpoint of the
+ * round as a -wal would write, without writing the WAL out first. The result is the
+ * frames applied one by one (page at `(pgno-1) * pageSize`, the file truncated or
+ * extended to the database size at each commit); a commit that shrinks the database
+ * drops the pages waiting beyond its end, and a batch starts with the smallest size any of
+ * its commits set. Each segment must end on a commit.
  */
 class WalRoundApplier {
   private verifier: WalFrameVerifier | undefined;
   /** Offset inside the round's WAL where the next segment must start. */
   position = 0;
+  /** The newest version of each page since the last write-out: views into decoded blocks. */
+  private readonly pages = new Map<number, Buffer>();
+  private highestPage = 0;
+  /** Smallest and last database size (in pages) set by a commit since the last write-out. */
+  private smallestCommit = Infinity;
+  private lastCommit = 0;
+  private batchBytes = 0;
 
   constructor(
     private readonly handle: fs.FileHandle,
     private pageSize: number | undefined,
+    private readonly batchLimit = DEFAULT_APPLY_BATCH_BYTES,
   ) {}
 
   /** Returns the segment's uncompressed length. */
@@ -172,42 +193,56 @@ class WalRoundApplier {
       }
       throw new Error(`${segment.key} overlaps the previous WAL segment, which ended at offset ${this.position}`);
     }
-    let pending: Buffer = Buffer.alloc(0);
+    let pending = EMPTY;
     let length = 0;
     let uncommittedFrames = 0;
-    const consume = async (chunk: Buffer) => {
+    const consume = (chunk: Buffer) => {
       length += chunk.byteLength;
-      let data = pending.byteLength > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      this.batchBytes += chunk.byteLength;
+      let i = 0;
+      if (pending.byteLength > 0) {
+        // Complete the header or frame cut by a block boundary: the one copy per block.
+        const unit = this.verifier ? this.verifier.frameSize : WAL_HEADER_SIZE;
+        i = Math.min(unit - pending.byteLength, chunk.byteLength);
+        pending = Buffer.concat([pending, chunk.subarray(0, i)]);
+        if (pending.byteLength < unit) return;
+        const whole = pending;
+        pending = EMPTY;
+        if (!this.verifier) this.start(parseWalHeader(whole), segment.key);
+        else if (this.acceptFrame(whole)) uncommittedFrames = 0;
+        else uncommittedFrames++;
+      }
       if (!this.verifier) {
-        if (data.byteLength < WAL_HEADER_SIZE) {
-          pending = data;
+        if (chunk.byteLength - i < WAL_HEADER_SIZE) {
+          pending = Buffer.from(chunk.subarray(i));
           return;
         }
-        this.start(parseWalHeader(data.subarray(0, WAL_HEADER_SIZE)), segment.key);
-        data = data.subarray(WAL_HEADER_SIZE);
+        this.start(parseWalHeader(chunk.subarray(i, i + WAL_HEADER_SIZE)), segment.key);
+        i += WAL_HEADER_SIZE;
       }
-      const verifier = this.verifier!;
-      let i = 0;
-      for (; i + verifier.frameSize <= data.byteLength; i += verifier.frameSize) {
-        const at = verifier.offset;
-        const frame = verifier.accept(data.subarray(i, i + verifier.frameSize));
-        if (!frame) throw new Error(`the WAL frame at offset ${at} fails verification (salt or checksum mismatch)`);
-        await this.handle.write(frame.page, 0, frame.page.byteLength, (frame.pgno - 1) * verifier.header.pageSize);
-        if (frame.commit > 0) {
-          await this.handle.truncate(frame.commit * verifier.header.pageSize);
-          uncommittedFrames = 0;
-        } else {
-          uncommittedFrames++;
-        }
+      const { frameSize } = this.verifier!;
+      for (; i + frameSize <= chunk.byteLength; i += frameSize) {
+        if (this.acceptFrame(chunk.subarray(i, i + frameSize))) uncommittedFrames = 0;
+        else uncommittedFrames++;
       }
-      // Copy the remainder: `chunk` may be reused by its producer.
-      pending = Buffer.from(data.subarray(i));
+      if (i < chunk.byteLength) pending = Buffer.from(chunk.subarray(i));
     };
     try {
       const body = await client.get(segment.key);
+      /** Writes the batch out once it holds enough: the pages kept pin the blocks they are in. */
+      const flushWhenFull = () => (this.batchBytes < this.batchLimit ? undefined : this.flush());
       await pipeline(body, createLz4FrameDecoder(), new Writable({
         write(chunk: Buffer, _encoding, callback) {
-          consume(chunk).then(() => callback(), callback);
+          let flushing: Promise<void> | undefined;
+          try {
+            consume(chunk);
+            flushing = flushWhenFull();
+          } catch (err) {
+            callback(err as Error);
+            return;
+          }
+          if (flushing) flushing.then(() => callback(), callback);
+          else callback();
         },
       }));
       if (segment.offset === 0 && !this.verifier) throw new Error("shorter than a WAL header");
@@ -219,6 +254,46 @@ class WalRoundApplier {
     }
     this.position = segment.offset + length;
     return length;
+  }
+
+  /** Verifies one frame and keeps its page as the newest version; true for a commit frame. */
+  private acceptFrame(bytes: Buffer): boolean {
+    const verifier = this.verifier!;
+    const at = verifier.offset;
+    const frame = verifier.accept(bytes);
+    if (!frame) throw new Error(`the WAL frame at offset ${at} fails verification (salt or checksum mismatch)`);
+    this.pages.set(frame.pgno, frame.page);
+    if (frame.pgno > this.highestPage) this.highestPage = frame.pgno;
+    if (frame.commit === 0) return false;
+    if (this.highestPage > frame.commit) {
+      for (const pgno of this.pages.keys()) if (pgno > frame.commit) this.pages.delete(pgno);
+      this.highestPage = frame.commit;
+    }
+    this.smallestCommit = Math.min(this.smallestCommit, frame.commit);
+    this.lastCommit = frame.commit;
+    return true;
+  }
+
+  /** Writes the pages kept so far, in runs of consecutive pages, after the batch's truncations. */
+  async flush(): Promise<void> {
+    const pageSize = this.verifier?.header.pageSize;
+    if (pageSize === undefined) return;
+    if (this.smallestCommit !== Infinity) {
+      await this.handle.truncate(this.smallestCommit * pageSize);
+      if (this.lastCommit !== this.smallestCommit) await this.handle.truncate(this.lastCommit * pageSize);
+    }
+    const pgnos = [...this.pages.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < pgnos.length;) {
+      const first = pgnos[i]!;
+      const run: Buffer[] = [];
+      for (; i < pgnos.length && pgnos[i] === first + run.length; i++) run.push(this.pages.get(pgnos[i]!)!);
+      await this.handle.writev(run, (first - 1) * pageSize);
+    }
+    this.pages.clear();
+    this.highestPage = 0;
+    this.smallestCommit = Infinity;
+    this.lastCommit = 0;
+    this.batchBytes = 0;
   }
 
   private start(header: WalHeader, key: string): void {
@@ -285,6 +360,7 @@ export async function restoreReplica(client: ReplicaClient, opts: RestoreOptions
       let round: WalRoundApplier | undefined;
       for (const segment of plan.segments) {
         if (!round || segment.index !== index) {
+          await round?.flush();
           round = new WalRoundApplier(handle, pageSize);
           index = segment.index;
         }
@@ -293,6 +369,7 @@ export async function restoreReplica(client: ReplicaClient, opts: RestoreOptions
         segmentsDone++;
         report();
       }
+      await round?.flush();
       await handle.sync();
     } finally {
       await handle.close();

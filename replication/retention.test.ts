@@ -8,7 +8,8 @@ import { FileReplicaClient } from "./replica/file/client.js";
 import { restoreReplica } from "./restore.js";
 import { planRetention } from "./retention.js";
 import type { ReplicaObject } from "./replica/client.js";
-import { dumpDatabase, tempDir } from "../testkit/replication-db.js";
+import { dumpDatabase } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { replicaKeys, startSession, waitFor } from "../testkit/replication-session.js";
 
 const HOUR = 3_600_000;
@@ -58,7 +59,7 @@ function age(replicaDir: string, key: string, ms: number): void {
 }
 
 test("the replicator enforces retention at start and then periodically after uploads (never while idle), and the replica still restores", async (t) => {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "store.db");
   const replicaDir = path.join(dir, "replica");
   const client = new FileReplicaClient(replicaDir);

@@ -4,10 +4,11 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { readAll } from "./replica/contract.js";
 import { captureDatabaseImage } from "./snapshot.js";
-import { openAppDatabase, tempDir } from "../testkit/replication-db.js";
+import { openAppDatabase } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 
 function setUp(t: { after(fn: () => void): void }) {
-  const dbPath = path.join(tempDir(t), "db");
+  const dbPath = path.join(testDir(t), "db");
   const app = openAppDatabase(dbPath);
   const replicator = new Database(dbPath);
   t.after(() => {

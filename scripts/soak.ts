@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { runCrashCycles, type CrashTally, type SyncMode } from "../testkit/crash-cycle.js";
 import { projectRoot } from "../testkit/paths.js";
 import { startS3rver } from "../testkit/s3rver.js";
+import { freshDir } from "../testkit/scratch.js";
 
 const MAX_BATCH = 20;
 const BEGIN = "<!-- soak:begin";
@@ -100,14 +101,14 @@ function writeReport(text: string): void {
 const batchSize = Math.min(MAX_BATCH, Math.ceil(kills / 2));
 const startedAt = new Date();
 const deadline = startedAt.getTime() + minutes * 60_000;
-const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-soak-"));
+const workRoot = freshDir("litepaste-soak");
 const s3 = await startS3rver({ dir: path.join(workRoot, "s3") });
 const tallies: CrashTally[] = [];
 say(`soak: ${kills} kills in batches of ${batchSize}, alternating sync and async, at most ${minutes} minutes, seed ${seed}`);
 try {
   for (let batch = 0; sum(tallies, "kills") < kills && Date.now() < deadline; batch++) {
     const mode: SyncMode = batch % 2 === 0 ? "sync" : "async";
-    const workDir = fs.mkdtempSync(path.join(workRoot, `${mode}-`));
+    const workDir = freshDir(mode, workRoot);
     const tally = await runCrashCycles({
       mode, s3, workDir, prefix: `soak-${batch}`, seed: seed + batch, deadline,
       kills: Math.min(batchSize, kills - sum(tallies, "kills")),

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { UsageError } from "../internal/usage-error.js";
+import { REPLICATION_DEFAULTS } from "../replication/config.js";
 import { configHelp, loadConfig } from "./config.js";
 
 test("defaults match LogPaste's", () => {
@@ -61,12 +62,12 @@ test("replication settings: DB_REPLICA_URL turns it on; durations in Go syntax",
     replicaUrl: "s3://bucket/db",
     syncMode: "sync",
     syncIntervalMs: 10_000,
-    syncTimeoutMs: 10_000,
-    snapshotIntervalMs: 86_400_000,
+    syncTimeoutMs: REPLICATION_DEFAULTS.syncTimeoutMs,
+    snapshotIntervalMs: REPLICATION_DEFAULTS.snapshotIntervalMs,
     retentionMs: 259_200_000,
     leaseTtlMs: 60_000,
   });
-  assert.equal(loadConfig([], { DB_REPLICA_URL: "s3://bucket/db" }).replication?.leaseTtlMs, 30_000);
+  assert.equal(loadConfig([], { DB_REPLICA_URL: "s3://bucket/db" }).replication?.leaseTtlMs, REPLICATION_DEFAULTS.leaseTtlMs);
 });
 
 test("bad values are rejected naming the flag or variable and the accepted values", () => {

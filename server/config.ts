@@ -143,8 +143,8 @@ export const SETTINGS = {
   replicaUrl: {
     env: ["DB_REPLICA_URL"],
     defaultText: "",
-    help: "replicate the database here: s3://bucket/path[?endpoint=URL] or file:///dir; unset = no replication",
-    accepts: "an s3:// or file:// URL, or a directory path",
+    help: "replicate the database here: s3://bucket/path[?endpoint=URL], s3://BUCKET.s3.REGION.backblazeb2.com/path, file:///dir or /dir; unset = no replication",
+    accepts: "an s3:// or file:// URL, or an absolute directory path",
     parse: text,
   },
   syncMode: {

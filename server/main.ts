@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { buildApp } from "./app.js";
 import { Metrics } from "./metrics.js";
 import { listenForMetrics } from "./metrics-listener.js";
-import { openStore } from "./store.js";
+import { openStore } from "./pastes/store.js";
 import { prepareReplication, type Replication } from "../replication/index.js";
 
 export interface RunningServer {
@@ -32,7 +32,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     logger,
     metrics,
-    waitUntilReplicated: replication && syncMode ? () => replication.waitUntilReplicated() : undefined,
+    sync:
+      replication && syncMode
+        ? { waitUntilReplicated: () => replication.waitUntilReplicated(), writerConflict: () => replication.status().writerConflict !== null }
+        : undefined,
     replicationStatus: replication ? () => ({ ...replication.status() }) : undefined,
   });
   const metricsListener = config.metricsAddr && (await listenForMetrics(metrics, config.metricsAddr));

@@ -4,13 +4,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { startTestApp, type TestApp } from "../testkit/app-server.js";
 import { launchChromium } from "../testkit/browser.js";
+import { freshDir } from "../testkit/scratch.js";
 
 let app: TestApp;
 let browser: Browser;
@@ -46,7 +46,7 @@ test("LogPaste's browser test: fill the textarea, click upload, follow the link,
 });
 
 test("a file chosen in the form is uploaded byte for byte", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-browser-"));
+  const dir = freshDir("litepaste-browser");
   const page = await browser.newPage();
   try {
     const file = path.join(dir, "debug.log");

@@ -5,17 +5,17 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { startTestApp, type TestApp } from "../testkit/app-server.js";
+import { freshDir } from "../testkit/scratch.js";
 
 let mountPoint: string;
 let app: TestApp;
 
 before(() => {
-  mountPoint = mkdtempSync(path.join(os.tmpdir(), "litepaste-full-"));
+  mountPoint = freshDir("litepaste-full");
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint]);
 });
 

@@ -14,6 +14,7 @@ import { health, randomPasteBody, upload } from "../testkit/paste-client.js";
 import { rawExchange, type RawOutcome } from "../testkit/raw-http.js";
 import { comparePastes } from "../testkit/replica-check.js";
 import { useScratchDirs } from "../testkit/scratch.js";
+import { HANG_TIMEOUT_MS } from "../testkit/wait.js";
 import { seededRandom } from "../testkit/workload.js";
 
 const REQUESTS = 1500;
@@ -46,7 +47,7 @@ test(`${REQUESTS} random and malformed requests: no 5xx, no crash, nothing store
     while (next < REQUESTS) {
       next++;
       const request: FuzzRequest = randomRequest(random, ids);
-      const outcome: RawOutcome = await rawExchange(port, request.bytes, { head: request.head, timeoutMs: 5_000 });
+      const outcome: RawOutcome = await rawExchange(port, request.bytes, { head: request.head, timeoutMs: HANG_TIMEOUT_MS });
       const key = outcome.kind === "response" ? String(outcome.status) : outcome.kind;
       tally.set(key, (tally.get(key) ?? 0) + 1);
       if (outcome.kind === "response" && outcome.status >= 500) failures.push(`${outcome.status} ${outcome.body.toString().slice(0, 200)} <- ${request.summary}`);

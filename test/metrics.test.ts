@@ -14,6 +14,7 @@ import { scrape, type Scrape } from "../testkit/prometheus.js";
 import { replicaKeys } from "../testkit/replication-session.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
+import { HANG_TIMEOUT_MS } from "../testkit/wait.js";
 
 const newDir = useScratchDirs("litepaste-metrics");
 
@@ -21,8 +22,8 @@ async function put(url: string, body: string | Buffer): Promise<Response> {
   return fetch(`${url}/`, { method: "PUT", body });
 }
 
-/** Polls `check` (which throws while its condition does not hold) until it passes or `timeoutMs` ends, then throws its last error. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+/** Polls `check` (which throws while its condition does not hold) until it passes; on a hang, throws its last error. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = HANG_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -217,7 +218,7 @@ test("an S3 outage: lag and sync errors rise while writes go on; once S3 is back
   try {
     // Async mode: uploads keep succeeding locally while nothing reaches the replica, and the
     // lag only grows (an upload attempt in flight does not make it look shipped).
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_TIMEOUT_MS;
     let lag = 0;
     do {
       assert.ok(Date.now() < deadline, `the lag reached only ${lag} s`);
@@ -241,7 +242,7 @@ test("an S3 outage: lag and sync errors rise while writes go on; once S3 is back
     assert.ok(m.value("litepaste_replication_lag_seconds") < 1, `lag ${m.value("litepaste_replication_lag_seconds")}`);
     assert.ok(m.value("litepaste_replication_syncs_total") > outage.value("litepaste_replication_syncs_total"));
     return m;
-  }, 20_000).catch((err: unknown) => {
+  }).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n${server.output()}`);
   });
   assert.equal(recovered.value("litepaste_replication_healthy"), 1);

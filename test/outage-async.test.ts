@@ -1,5 +1,5 @@
-// Async mode, S3 down for 30 s under write load: uploads keep succeeding, the WAL keeps
-// every unshipped frame (it is not checkpointed: its header never changes and it only
+// Async mode, S3 down for 30 s (and on until 32 MiB were written) under write load: uploads
+// keep succeeding, the WAL keeps every unshipped frame (it is not checkpointed: its header never changes and it only
 // grows), /healthz shows the lag rising, memory does not grow with the WAL, and when S3
 // returns replication catches up in the same generation and a restore equals the primary.
 
@@ -12,9 +12,13 @@ import { rssBytes } from "../testkit/process-memory.js";
 import { startS3rver } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
 import { startUploads } from "../testkit/upload-load.js";
+import { HANG_TIMEOUT_MS, until } from "../testkit/wait.js";
 import { randomBytes } from "../testkit/workload.js";
 
 const OUTAGE_MS = 30_000;
+/** The outage goes on until the WAL has grown by more than this, and more than OUTAGE_UPLOADS uploads were answered. */
+const OUTAGE_WAL_GROWTH = 32 * MiB;
+const OUTAGE_UPLOADS = 50;
 const newDir = useScratchDirs("litepaste-outage-async");
 
 test("async mode: a 30 s S3 outage under write load loses nothing and keeps the generation", async (t) => {
@@ -31,23 +35,34 @@ test("async mode: a 30 s S3 outage under write load loses nothing and keeps the 
   const load = startUploads(server.url, { clients: 2, pauseMs: 150, seed: 1, body: (random) => randomBytes(random, 32 * 1024 + Math.floor(random() * 224 * 1024)) });
   t.after(() => load.stop());
   const warmUpHeaders = new Set<string>();
-  for (let i = 0; i < 20; i++, await sleep(200)) warmUpHeaders.add(walState(dbPath).header);
+  // Warm-up: 20 samples 200 ms apart at the least, and on until the WAL has restarted once
+  // (a count of bytes written decides, not a time).
+  let warmUpSamples = 0;
+  await until("the WAL to restart during the warm-up", () => {
+    warmUpHeaders.add(walState(dbPath).header);
+    return ++warmUpSamples >= 20 && warmUpHeaders.size >= 2;
+  }, { pollMs: 200 });
   await waitForHealth(server.url, "replication to keep up before the outage", (h) => h.replication!.lagSeconds < 1);
   const rssBefore = memory.samples.at(-1)!;
 
   await s3.stop();
   const outageStart = Date.now();
   // One sample a second, from the first second on (an upload in flight at the start may still land).
+  // The outage lasts OUTAGE_MS and on until the load has written what the checks below
+  // need (WAL growth, uploads): driven by bytes written, so a slow machine only takes longer.
   const samples: Array<ReturnType<typeof walState> & { rss: number }> = [];
   let lag = 0;
-  while (Date.now() - outageStart < OUTAGE_MS) {
+  const uploadsDuringOutageSoFar = () => load.answers.filter((a) => a.answeredAt > outageStart).length;
+  const enoughWritten = () => samples.length > 0 && samples.at(-1)!.size - samples[0]!.size > OUTAGE_WAL_GROWTH && uploadsDuringOutageSoFar() > OUTAGE_UPLOADS;
+  while (Date.now() - outageStart < OUTAGE_MS || !enoughWritten()) {
+    assert.ok(Date.now() - outageStart < OUTAGE_MS + HANG_TIMEOUT_MS, `no progress: ${uploadsDuringOutageSoFar()} uploads during the outage so far`);
     await sleep(1000);
     samples.push({ ...walState(dbPath), rss: rssBytes(server.child.pid!) });
     const h = await health(server.url);
     assert.equal(h.replication!.generation, generation);
     lag = h.replication!.lagSeconds;
   }
-  const uploadsDuringOutage = load.answers.filter((a) => a.answeredAt > outageStart).length;
+  const uploadsDuringOutage = uploadsDuringOutageSoFar();
   await s3.restart();
   const outageEnd = Date.now();
 
@@ -55,7 +70,7 @@ test("async mode: a 30 s S3 outage under write load loses nothing and keeps the 
   // write start the WAL over (new salts in its header) and overwrite unshipped frames.
   assert.equal(new Set(samples.map((w) => w.header)).size, 1, "the WAL header never changed during the outage");
   const walGrowth = samples.at(-1)!.size - samples[0]!.size;
-  assert.ok(walGrowth > 32 * MiB, `the WAL grew by ${walGrowth} bytes`);
+  assert.ok(walGrowth > OUTAGE_WAL_GROWTH, `the WAL grew by ${walGrowth} bytes`);
   // ...while with S3 up it was checkpointed and restarted every few MiB.
   assert.ok(warmUpHeaders.size >= 2, "the WAL restarted during the warm-up");
   assert.ok(lag >= OUTAGE_MS / 1000 - 5, `/healthz lag rose to ${lag} s`);
@@ -68,7 +83,7 @@ test("async mode: a 30 s S3 outage under write load loses nothing and keeps the 
   const walGrowthLate = samples.at(-1)!.size - samples[half - 1]!.size;
   assert.ok(rssGrowth < walGrowthLate, `RSS grew by ${rssGrowth} bytes while the WAL grew by ${walGrowthLate}`);
 
-  const caughtUp = await waitForHealth(server.url, "replication to catch up", (h) => h.replication!.lagSeconds < 1, 45_000);
+  const caughtUp = await waitForHealth(server.url, "replication to catch up", (h) => h.replication!.lagSeconds < 1);
   assert.equal(caughtUp.replication!.generation, generation, "caught up in the same generation");
   const catchUpMs = Date.now() - outageEnd;
   await load.stop();
@@ -77,7 +92,7 @@ test("async mode: a 30 s S3 outage under write load loses nothing and keeps the 
 
   assert.deepEqual(load.answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.text}`), [], "every upload succeeded");
   assert.equal(load.unanswered, 0);
-  assert.ok(uploadsDuringOutage > 50, `${uploadsDuringOutage} uploads during the outage`);
+  assert.ok(uploadsDuringOutage > OUTAGE_UPLOADS, `${uploadsDuringOutage} uploads during the outage`);
   assertMemoryBounded(rssBefore, memory);
   await assertRestoreEqualsPrimary(s3, primary, newDir("restore"), generation!, load.answers.map((a) => [a.id!, a.body] as const));
   assert.equal(await server.stop(), 0);

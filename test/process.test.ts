@@ -3,12 +3,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { runCli as run, serveCli as serve } from "../testkit/litepaste-process.js";
+import { testDir } from "../testkit/scratch.js";
 
 test("--help lists the commands, every flag and variable, with defaults", () => {
   const res = run(["--help"]);
@@ -28,49 +27,45 @@ test("a bad value exits non-zero with a message naming the flag and the accepted
   assert.match(env.stderr, /SITE_SHOW_DOCUMENTATION: expected true or false/);
 });
 
-test("serves with flags from the command line, logs one JSON line per request without the contents, stops cleanly on SIGTERM", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "litepaste-process-"));
-  const dbPath = path.join(dir, "nested", "data", "store.db");
-  try {
-    const server = await serve({ DB_PATH: dbPath }, ["-title", 'Team "Ops" logs', "-showdocs=false"]);
-    const secret = "paste-contents-that-must-not-be-logged";
-    const put = await fetch(`${server.url}/`, { method: "PUT", body: secret });
-    const { id } = (await put.json()) as { id: string };
-    assert.equal(await (await fetch(`${server.url}/${id}`)).text(), secret);
-    const home = await (await fetch(`${server.url}/`)).text();
-    assert.ok(home.includes("<title>Team &#34;Ops&#34; logs</title>"));
-    assert.ok(!home.includes('id="curl-cmd"'));
+test("serves with flags from the command line, logs one JSON line per request without the contents, stops cleanly on SIGTERM", async (t) => {
+  const dbPath = path.join(testDir(t, "litepaste-process"), "nested", "data", "store.db");
+  const server = await serve({ DB_PATH: dbPath }, { args: ["-title", 'Team "Ops" logs', "-showdocs=false"] });
+  const secret = "paste-contents-that-must-not-be-logged";
+  const put = await fetch(`${server.url}/`, { method: "PUT", body: secret });
+  const { id } = (await put.json()) as { id: string };
+  assert.equal(await (await fetch(`${server.url}/${id}`)).text(), secret);
+  const home = await (await fetch(`${server.url}/`)).text();
+  assert.ok(home.includes("<title>Team &#34;Ops&#34; logs</title>"));
+  assert.ok(!home.includes('id="curl-cmd"'));
 
-    // An upload still in flight when SIGTERM arrives is finished, then the process exits 0.
-    const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${server.url}/`, { method: "PUT", headers: { "Content-Length": "10" } }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on("error", reject);
-      req.write("12345");
-      setTimeout(() => {
-        server.child.kill("SIGTERM");
-        setTimeout(() => req.end("67890"), 300);
-      }, 200);
+  // An upload still in flight when SIGTERM arrives is finished, then the process exits 0.
+  const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(`${server.url}/`, { method: "PUT", headers: { "Content-Length": "10" } }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
     });
-    const finished = await slow;
-    assert.equal(finished.status, 200, finished.body);
-    assert.equal(await server.exited, 0);
+    req.on("error", reject);
+    req.write("12345");
+    setTimeout(() => {
+      server.child.kill("SIGTERM");
+      setTimeout(() => req.end("67890"), 300);
+    }, 200);
+  });
+  const finished = await slow;
+  assert.equal(finished.status, 200, finished.body);
+  assert.equal(await server.exited, 0);
 
-    const lines = server.output().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    const requests = lines.filter((l) => l.msg === "request");
-    assert.equal(requests.length, 4, "one line per request");
-    assert.deepEqual(requests.map((r) => [r.method, r.status]), [["PUT", 200], ["GET", 200], ["GET", 200], ["PUT", 200]]);
-    assert.ok(!server.output().includes(secret), "paste contents never reach the log");
-    assert.ok(!server.output().includes("1234567890"));
+  const lines = server.output().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  // The launcher's readiness probe (GET /healthz) is a request too; the test's own follow it.
+  const requests = lines.filter((l) => l.msg === "request" && l.url !== "/healthz");
+  assert.equal(requests.length, 4, "one line per request");
+  assert.deepEqual(requests.map((r) => [r.method, r.status]), [["PUT", 200], ["GET", 200], ["GET", 200], ["PUT", 200]]);
+  assert.ok(!server.output().includes(secret), "paste contents never reach the log");
+  assert.ok(!server.output().includes("1234567890"));
 
-    // The database was closed cleanly: no WAL left behind, both pastes inside.
-    const db = new Database(dbPath, { readonly: true });
-    assert.equal(db.prepare("SELECT count(*) FROM entries").pluck().get(), 2);
-    db.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The database was closed cleanly: no WAL left behind, both pastes inside.
+  const db = new Database(dbPath, { readonly: true });
+  assert.equal(db.prepare("SELECT count(*) FROM entries").pluck().get(), 2);
+  db.close();
 });

@@ -10,12 +10,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileReplicaClient } from "../replication/replica/file/client.js";
 import { GatedReplicaClient } from "../testkit/gated-client.js";
-import { tempDir } from "../testkit/replication-db.js";
+import { testDir } from "../testkit/scratch.js";
 import { startSession, waitFor, type Session } from "../testkit/replication-session.js";
 
 /** A session whose last commit's upload was refused; no write and no waiter follows. */
-async function failedLastUpload(t: Parameters<typeof tempDir>[0] & { after(fn: () => Promise<void>): void }): Promise<{ s: Session; client: GatedReplicaClient }> {
-  const dir = tempDir(t);
+async function failedLastUpload(t: Parameters<typeof testDir>[0] & { after(fn: () => Promise<void>): void }): Promise<{ s: Session; client: GatedReplicaClient }> {
+  const dir = testDir(t);
   const client = new GatedReplicaClient(new FileReplicaClient(path.join(dir, "replica")));
   const s = await startSession(t, path.join(dir, "store.db"), client);
   await s.replication.waitUntilReplicated();
@@ -32,16 +32,16 @@ async function failedLastUpload(t: Parameters<typeof tempDir>[0] & { after(fn: (
 test("after a failed upload, replication retries by itself once the store is back, with no further write", async (t) => {
   const { s, client } = await failedLastUpload(t);
   client.refuse(null);
-  await waitFor("the commit to reach the replica", () => s.replication.status().lagSeconds === 0 && s.replication.status().healthy, 5_000);
+  await waitFor("the commit to reach the replica", () => s.replication.status().lagSeconds === 0 && s.replication.status().healthy);
 });
 
 test("the lag counts the commits of an upload still in flight", async (t) => {
   const { s, client } = await failedLastUpload(t);
   client.hold();
   client.refuse(null);
-  await waitFor("the retry to be in flight", () => client.waiting > 0, 5_000);
+  await waitFor("the retry to be in flight", () => client.waiting > 0);
   const during = s.replication.status().lagSeconds;
   assert.ok(during >= 0.2, `lag ${during} s while the retry of a commit unshipped for over 200 ms is in flight`);
   client.release();
-  await waitFor("the commit to reach the replica", () => s.replication.status().lagSeconds === 0, 5_000);
+  await waitFor("the commit to reach the replica", () => s.replication.status().lagSeconds === 0);
 });

@@ -1,12 +1,11 @@
 // 50 clean restarts (SIGTERM, start again on the same disk) with uploads in flight at every
-// SIGTERM: the server finishes what it accepted and exits 0, every restart continues the
+// SIGTERM (each start takes a counted number of uploads first, whatever the machine's speed): the server finishes what it accepted and exits 0, every restart continues the
 // same replica generation (no new snapshot, no new generation), and at the end every
 // acknowledged paste is in the database and in a restore of the replica.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseReplicaKey } from "../replication/replica/layout.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { serveCli } from "../testkit/litepaste-process.js";
@@ -16,9 +15,12 @@ import { digestDatabase } from "../testkit/replication-db.js";
 import { startS3rver } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
 import { startUploads } from "../testkit/upload-load.js";
+import { until } from "../testkit/wait.js";
 import { seededRandom } from "../testkit/workload.js";
 
 const RESTARTS = 50;
+/** Each start is stopped after between this many and twice as many acknowledged uploads. */
+const ACKS_PER_START = 10;
 const newDir = useScratchDirs("litepaste-restarts");
 
 test(`${RESTARTS} clean restarts under load keep one generation and every acknowledged paste`, async (t) => {
@@ -32,19 +34,27 @@ test(`${RESTARTS} clean restarts under load keep one generation and every acknow
   let generation: string | null | undefined;
   let unanswered = 0; // up to each exit: connections refused or cut by the stopping server
   let refusedWhileClosing = 0;
+  const inFlightAtSigterm: number[] = [];
 
   for (let run = 0; run < RESTARTS; run++) {
     const server = await serveCli(env);
     const load = startUploads(server.url, { clients: 2, pauseMs: 5, seed: run });
-    let sigtermAt: number;
+    let sigtermAt = Infinity; // set in the step that sends SIGTERM
     try {
       const h = await waitForHealth(server.url, "a generation", (h) => h.replication?.generation != null);
       if (run === 0) generation = h.replication!.generation;
       else assert.equal(h.replication!.generation, generation, `start ${run + 1} continues the generation\n${server.output()}`);
-      await sleep(50 + Math.floor(random() * 200));
-      // SIGTERM with uploads in flight; the clients keep going until the server is gone.
-      sigtermAt = Date.now();
-      assert.equal(await server.stop(), 0, server.output());
+      // SIGTERM once this start has acknowledged a (random) number of uploads, at a moment
+      // when one is in flight: counted, not timed, so a slow machine does the same work.
+      // The clients keep going until the server is gone.
+      const target = ACKS_PER_START + Math.floor(random() * ACKS_PER_START);
+      const { stopped } = await until(`${target} acknowledged uploads and one in flight (start ${run + 1})`, () => {
+        if (load.answers.filter((a) => a.status === 200).length < target || load.inFlight === 0) return false;
+        sigtermAt = Date.now();
+        inFlightAtSigterm.push(load.inFlight);
+        return { stopped: server.stop() }; // the signal goes in this same step
+      }, { pollMs: 1, detail: () => server.output() });
+      assert.equal(await stopped, 0, server.output());
       unanswered += load.unanswered;
     } finally {
       server.child.kill("SIGKILL");
@@ -73,6 +83,7 @@ test(`${RESTARTS} clean restarts under load keep one generation and every acknow
     if (key) generations.add(key.generation);
   }
   assert.deepEqual([...generations], [generation], "the replica holds one generation");
-  assert.ok(acknowledged.size >= RESTARTS * 10, `${acknowledged.size} pastes acknowledged`);
+  assert.ok(acknowledged.size >= RESTARTS * ACKS_PER_START, `${acknowledged.size} pastes acknowledged`);
+  assert.ok(inFlightAtSigterm.length === RESTARTS && inFlightAtSigterm.every((n) => n >= 1), `uploads in flight at each SIGTERM: ${inFlightAtSigterm.join(",")}`);
   t.diagnostic(`${acknowledged.size} pastes acknowledged over ${RESTARTS} runs, all kept; ${refusedWhileClosing} refused with 503 and ${unanswered} without an answer (connection refused or cut while it stopped)`);
 });

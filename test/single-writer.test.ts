@@ -17,6 +17,7 @@ import { serveCli, type ServedProcess } from "../testkit/litepaste-process.js";
 import { dumpDatabase } from "../testkit/replication-db.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
+import { HANG_TIMEOUT_MS } from "../testkit/wait.js";
 
 const newDir = useScratchDirs("litepaste-single-writer");
 let s3: S3rverHandle;
@@ -50,8 +51,8 @@ async function put(server: ServedProcess, body: string): Promise<Response> {
   return fetch(`${server.url}/`, { method: "PUT", body });
 }
 
-/** Waits until the predicate holds for /healthz (polling; a generous bound). */
-async function healthUntil(server: ServedProcess, what: string, predicate: (h: { code: number; body: Health }) => boolean, timeoutMs = 15_000) {
+/** Waits until the predicate holds for /healthz (polling; the bound only catches a hang). */
+async function healthUntil(server: ServedProcess, what: string, predicate: (h: { code: number; body: Health }) => boolean, timeoutMs = HANG_TIMEOUT_MS) {
   let last: { code: number; body: Health } | undefined;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -88,7 +89,8 @@ async function restoredDump(client: ReplicaClient): Promise<string> {
 test("a second server starting while the first holds a live lease uploads nothing, and says so; the first stays healthy and the replica stays its own", async () => {
   const replicaDir = newDir("replica");
   const client = new FileReplicaClient(replicaDir);
-  const common = { DB_REPLICA_URL: `file://${replicaDir}`, DB_LEASE_TTL: "2s" };
+  // A TTL far longer than any renewal delay of a loaded machine: A's lease stays live throughout.
+  const common = { DB_REPLICA_URL: `file://${replicaDir}`, DB_LEASE_TTL: "30s" };
   const dbA = path.join(newDir("a"), "store.db");
   const a = await serve({ ...common, DB_PATH: dbA });
   const { body: aHealth } = await healthUntil(a, "A's first generation", (h) => h.body.replication.generation !== null);
@@ -197,7 +199,8 @@ test("/healthz during a store outage: 200 with lastError in async mode, 503 in s
   for (const mode of ["async", "sync"] as const) {
     const server = await serve({
       ...s3.env, DB_REPLICA_URL: s3.url(`outage-${mode}`), DB_PATH: path.join(newDir(mode), "store.db"),
-      DB_SYNC_MODE: mode, DB_SYNC_TIMEOUT: "1s",
+      // Long enough for the upload before the outage on a loaded machine; the one during it waits it out.
+      DB_SYNC_MODE: mode, DB_SYNC_TIMEOUT: "10s",
     });
     assert.equal((await put(server, "before the outage\n")).status, 200);
     await healthUntil(server, "the first generation", (h) => h.code === 200 && h.body.replication.generation !== null);
@@ -218,8 +221,9 @@ test("/healthz during a store outage: 200 with lastError in async mode, 503 in s
 
 test("restarts on the same disk do not wait for the lease: after a clean stop and after kill -9", async () => {
   const replicaDir = newDir("replica");
-  // A long TTL and sync mode: a restart that waited for the lease would answer 503 (sync timeout 5 s).
-  const env = { DB_REPLICA_URL: `file://${replicaDir}`, DB_LEASE_TTL: "60s", DB_SYNC_MODE: "sync", DB_SYNC_TIMEOUT: "5s", DB_PATH: path.join(newDir("a"), "store.db") };
+  // An hour's TTL and sync mode: a restart that waited for the lease would not start, or
+  // would answer 503 once the sync timeout (minutes: never missed by a slow machine) ends.
+  const env = { DB_REPLICA_URL: `file://${replicaDir}`, DB_LEASE_TTL: "1h", DB_SYNC_MODE: "sync", DB_SYNC_TIMEOUT: "2m", DB_PATH: path.join(newDir("a"), "store.db") };
   const first = await serve(env);
   assert.equal((await put(first, "one\n")).status, 200);
   assert.equal(await first.stop(), 0, first.output());

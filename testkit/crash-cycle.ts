@@ -25,9 +25,13 @@ import { serveCli, type ServedProcess } from "./litepaste-process.js";
 import { randomPasteBody, upload, waitForHealth } from "./paste-client.js";
 import { comparePastes, restoreToEmptyDir } from "./replica-check.js";
 import type { S3rverHandle } from "./s3rver.js";
+import { until } from "./wait.js";
 import { seededRandom } from "./workload.js";
+import { freshDir } from "./scratch.js";
 
 const SCHEDULING_SLACK_MS = 150;
+/** Acknowledgements bound before each kill, at the least (twice what crash-test.ts requires on average). */
+export const MIN_REQUIRED_PER_KILL = 20;
 
 export type SyncMode = "sync" | "async";
 
@@ -118,8 +122,18 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
     try {
       // The async bound holds once the generation's first snapshot is in the replica.
       await waitForHealth(server.url, "a replication generation", (h) => h.replication?.generation != null);
-      const loadMs = 300 + Math.floor(random() * 1700);
-      ({ acks, killAt, slowestUploadMs } = await loadThenKill(server, clients, loadMs, random, probeClient, tally));
+      // The kill comes once a random number of acknowledgements bind (counted, so a slow
+      // machine does the same work), then at a random point of the sync cycle.
+      const target = MIN_REQUIRED_PER_KILL + Math.floor(random() * 150);
+      const binding = (list: readonly Ack[], slowest: number) => {
+        const windowMs = windowFor(mode, syncIntervalMs, slowest);
+        return list.filter((a) => Date.now() - a.answeredAt > windowMs).length;
+      };
+      ({ acks, killAt, slowestUploadMs } = await loadThenKill(server, clients, random, probeClient, tally, {
+        what: `${target} acknowledged pastes the restore must hold`,
+        ready: (list, slowest) => binding(list, slowest) >= target,
+        thenMs: Math.floor(random() * syncIntervalMs),
+      }));
     } catch (err) {
       server.child.kill("SIGKILL");
       throw new Error(`${(err as Error).message}\n--- server output ---\n${server.output().slice(-4000)}`, { cause: err });
@@ -127,9 +141,9 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
     tally.kills++;
     tally.acknowledged += acks.length;
 
-    const windowMs = mode === "async" ? Math.max(syncIntervalMs, slowestUploadMs) + slowestUploadMs + SCHEDULING_SLACK_MS : 0;
+    const windowMs = windowFor(mode, syncIntervalMs, slowestUploadMs);
     tally.widestWindowMs = Math.max(tally.widestWindowMs, windowMs);
-    const restoreDir = fs.mkdtempSync(path.join(workDir, "restore-"));
+    const restoreDir = freshDir("restore", workDir);
     try {
       const restored = await restoreToEmptyDir(replicaUrl, s3.env, restoreDir);
       const binds = (a: Ack) => mode === "sync" || killAt - a.answeredAt > windowMs;
@@ -169,14 +183,26 @@ export async function runCrashCycles(options: CrashRunOptions): Promise<CrashTal
   return tally;
 }
 
+/** How long before a kill an async acknowledgement may be unreplicated (see the top of this file); 0 in sync mode. */
+function windowFor(mode: SyncMode, syncIntervalMs: number, slowestUploadMs: number): number {
+  return mode === "async" ? Math.max(syncIntervalMs, slowestUploadMs) + slowestUploadMs + SCHEDULING_SLACK_MS : 0;
+}
+
+/** When loadThenKill kills: once `ready` holds for the answers so far, then `thenMs` later. */
+interface KillCondition {
+  readonly what: string;
+  ready(acks: readonly Ack[], slowestUploadMs: number): boolean;
+  readonly thenMs: number;
+}
+
 /** K clients upload until the kill; a probe times S3 PUTs meanwhile. */
 async function loadThenKill(
   server: ServedProcess,
   clients: number,
-  loadMs: number,
   random: () => number,
   probeClient: ReplicaClient,
   tally: CrashTally,
+  when: KillCondition,
 ): Promise<{ acks: Ack[]; killAt: number; slowestUploadMs: number }> {
   const acks: Ack[] = [];
   let slowestUploadMs = 0;
@@ -204,10 +230,15 @@ async function loadThenKill(
     }
   };
   const running = [...Array.from({ length: clients }, client), probe()];
-  await sleep(loadMs);
-  const killAt = Date.now();
-  await server.crash();
-  killed = true;
+  let killAt: number;
+  try {
+    await until(when.what, () => when.ready(acks, slowestUploadMs), { pollMs: 20 });
+    await sleep(when.thenMs);
+    killAt = Date.now();
+    await server.crash();
+  } finally {
+    killed = true;
+  }
   await Promise.all(running);
   return { acks, killAt, slowestUploadMs };
 }

@@ -23,6 +23,7 @@ export function crashTest(mode: SyncMode, kills: number): void {
     assert.deepEqual(tally.lost, [], `pastes lost (${replay})`);
     assert.equal(tally.refusals["500"], undefined, `500 answers (${replay})`);
     // The run proved something: many pastes were bound, and checked again after later kills.
+    // (Each kill waits for MIN_REQUIRED_PER_KILL binding answers, so speed does not decide this.)
     assert.ok(tally.required >= kills * 10, `only ${tally.required} pastes were required to survive (${replay})`);
     assert.ok(tally.verifications > tally.required, replay);
     t.diagnostic(JSON.stringify({ ...tally, lost: tally.lost.length }));

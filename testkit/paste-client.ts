@@ -1,6 +1,7 @@
 // An HTTP client of a running litepaste, as the fault tests use it: uploads that record
 // what the server answered and when, /healthz as data, and a random-body generator.
 
+import { until, HANG_TIMEOUT_MS } from "./wait.js";
 import { randomBytes } from "./workload.js";
 
 export interface UploadAnswer {
@@ -41,15 +42,13 @@ export async function health(url: string): Promise<Health> {
   return { httpStatus: res.status, ...body };
 }
 
-/** Polls /healthz until `accept` holds; returns that answer. */
-export async function waitForHealth(url: string, what: string, accept: (h: Health) => boolean, timeoutMs = 20_000): Promise<Health> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const h = await health(url);
-    if (accept(h)) return h;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last /healthz: ${JSON.stringify(h)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls /healthz until `accept` holds; returns that answer. Fails only on a hang. */
+export async function waitForHealth(url: string, what: string, accept: (h: Health) => boolean, timeoutMs = HANG_TIMEOUT_MS): Promise<Health> {
+  let last: Health | undefined;
+  return until(what, async () => {
+    last = await health(url);
+    return accept(last) && last;
+  }, { pollMs: 50, timeoutMs, detail: () => `last /healthz: ${JSON.stringify(last)}` });
 }
 
 /**

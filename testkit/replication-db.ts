@@ -3,17 +3,14 @@
 
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { REPLICATED_STORE_PRAGMAS, STORE_PRAGMAS } from "../server/pastes/store.js";
 
-/** The app's connection: WAL, checkpoints left to the replicator. */
+/** The app's connection, set up as the server's store sets up its own with replication on. */
 export function openAppDatabase(dbPath: string, synchronous: "NORMAL" | "FULL" = "NORMAL"): Database.Database {
   const db = new Database(dbPath);
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
+  for (const pragma of STORE_PRAGMAS) db.pragma(pragma);
   db.pragma(`synchronous = ${synchronous}`);
-  db.pragma("wal_autocheckpoint = 0");
+  for (const pragma of REPLICATED_STORE_PRAGMAS) db.pragma(pragma);
   return db;
 }
 
@@ -47,11 +44,4 @@ export function digestDatabase(dbPath: string): { sha256: string; rows: number }
     if (!line.startsWith("-- ")) rows++;
   }
   return { sha256: hash.digest("hex"), rows };
-}
-
-/** A temporary directory removed when the test ends. */
-export function tempDir(t: { after(fn: () => void): void }, prefix = "litepaste-repl-"): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }

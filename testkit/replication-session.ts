@@ -5,21 +5,21 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
-import type { ReplicationConfig } from "../replication/config.js";
+import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { parseReplicaKey } from "../replication/replica/layout.js";
 import type { ReplicaClient } from "../replication/replica/client.js";
 import type { Replicator } from "../replication/replicator.js";
 import { prepareReplicator, type ReplicatorTuning } from "../replication/startup.js";
 import { openAppDatabase } from "./replication-db.js";
 import { testLogger } from "./test-logger.js";
+import { HANG_TIMEOUT_MS, until } from "./wait.js";
 
+/** The server's defaults, except: syncs every 40 ms (tests see many), and a snapshot an hour (only the tests that ask get one). */
 export const testConfig: ReplicationConfig = {
+  ...REPLICATION_DEFAULTS,
   replicaUrl: "(a client is passed in)",
-  syncMode: "async",
   syncIntervalMs: 40,
-  syncTimeoutMs: 5000,
   snapshotIntervalMs: 3_600_000,
-  retentionMs: 24 * 3_600_000,
 };
 
 export interface Session {
@@ -77,11 +77,7 @@ export function replicaKeys(replicaDir: string): Array<NonNullable<ReturnType<ty
   });
 }
 
-/** Polls `condition` every few ms until it holds (tests' way to wait for background work). */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Polls `condition` every few ms until it holds (tests' way to wait for background work); fails only on a hang. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = HANG_TIMEOUT_MS): Promise<void> {
+  await until(what, condition, { timeoutMs });
 }

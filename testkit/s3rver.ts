@@ -5,15 +5,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
+import { freshDir } from "./scratch.js";
+import { HANG_TIMEOUT_MS } from "./wait.js";
 
 const require = createRequire(import.meta.url);
 const S3RVER_BIN = path.join(path.dirname(require.resolve("s3rver/package.json")), "bin/s3rver.js");
 /** Makes s3rver's PUTs all or nothing, as S3's are (see there). */
 const ATOMIC_PUT = new URL("./s3rver-atomic-put.js", import.meta.url).href;
 const BUCKET = "litepaste-test";
-const START_TIMEOUT_MS = 20_000;
+/** Only a hang misses it (a loaded machine starts slowly, never this slowly). */
+const START_TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 export interface S3rverHandle {
   /** http://127.0.0.1:PORT */
@@ -78,7 +80,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 export async function startS3rver(opts: { dir?: string } = {}): Promise<S3rverHandle> {
   const ownDir = opts.dir === undefined;
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-s3rver-"));
+  const dir = opts.dir ?? freshDir("litepaste-s3rver");
   let { child, port } = await launch(dir, 0);
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);

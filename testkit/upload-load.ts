@@ -14,6 +14,8 @@ export interface UploadLoad {
   readonly answers: Answered[];
   /** Uploads that got no answer (connection refused or cut). */
   readonly unanswered: number;
+  /** Uploads sent and not answered yet. */
+  readonly inFlight: number;
   /** Lets the uploads in flight finish, then resolves. */
   stop(): Promise<void>;
 }
@@ -30,14 +32,18 @@ export function startUploads(url: string, options: LoadOptions): UploadLoad {
   const random = seededRandom(options.seed);
   const answers: Answered[] = [];
   let unanswered = 0;
+  let inFlight = 0;
   let stopping = false;
   const client = async () => {
     while (!stopping) {
       const body = (options.body ?? randomPasteBody)(random);
+      inFlight++;
       try {
         answers.push({ ...(await upload(url, body)), body });
       } catch {
         unanswered++;
+      } finally {
+        inFlight--;
       }
       await sleep(options.pauseMs);
     }
@@ -47,6 +53,9 @@ export function startUploads(url: string, options: LoadOptions): UploadLoad {
     answers,
     get unanswered() {
       return unanswered;
+    },
+    get inFlight() {
+      return inFlight;
     },
     async stop() {
       stopping = true;

@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { formatCostComparison, profileIn, readCpuCost } from "./cpu-profile.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 /** Runs `script` under --cpu-prof and returns its profile's cost. */
 function profile(dir: string, name: string, script: string, skipMs = 0) {
-  const sub = fs.mkdtempSync(path.join(dir, `${name}-`));
+  const sub = freshDir(name, dir);
   fs.writeFileSync(path.join(sub, `${name}.js`), script);
   const run = spawnSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${sub}`, path.join(sub, `${name}.js`)], { encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
@@ -18,7 +18,7 @@ function profile(dir: string, name: string, script: string, skipMs = 0) {
 const burn = (fn: string, ms: number) => `function ${fn}() { let x = 0; const end = Date.now() + ${ms}; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }`;
 
 test("a real profile charges the CPU to the function that burned it, and to its owner", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-cpu-profile-"));
+  const dir = freshDir("litepaste-cpu-profile");
   try {
     const cost = profile(dir, "one", `${burn("burnTheCpu", 400)} burnTheCpu();`);
     const [top] = [...cost.byFunction.entries()].sort((a, b) => b[1] - a[1]);
@@ -33,7 +33,7 @@ test("a real profile charges the CPU to the function that burned it, and to its 
 });
 
 test("the comparison names what the slower program spends more on, per request", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-cpu-profile-"));
+  const dir = freshDir("litepaste-cpu-profile");
   try {
     const slow = profile(dir, "slow", `${burn("common", 200)} ${burn("onlyInSlow", 400)} common(); onlyInSlow();`);
     const fast = profile(dir, "fast", `${burn("common", 200)} common();`);

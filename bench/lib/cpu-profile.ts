@@ -7,7 +7,8 @@ import path from "node:path";
 import { projectRoot } from "../../testkit/paths.js";
 import type { BenchContext } from "../scenario.js";
 import type { LoadResult } from "./load.js";
-import type { ServerProcess } from "./server-process.js";
+import type { ServedProcess } from "../../testkit/litepaste-process.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 interface ProfileNode {
   readonly id: number;
@@ -79,7 +80,7 @@ export function profileIn(dir: string): string {
   return path.join(dir, files[0]!);
 }
 
-export type StartProfiled = (nodeArgs: string[]) => Promise<ServerProcess>;
+export type StartProfiled = (nodeArgs: string[]) => Promise<ServedProcess>;
 
 /** CPU per answered request of a server under `load`, start-up left out. */
 export interface PerRequestCost {
@@ -140,7 +141,7 @@ export async function missedGoalNote(opts: {
   readonly load: (url: string) => Promise<LoadResult>;
 }): Promise<string> {
   opts.ctx.log(`${opts.goal}: goal missed, profiling ${opts.slow.name} and ${opts.fast.name}`);
-  const slow = await profileUnderLoad(fs.mkdtempSync(path.join(opts.ctx.workDir, "profile-")), opts.slow.start, opts.load);
-  const fast = await profileUnderLoad(fs.mkdtempSync(path.join(opts.ctx.workDir, "profile-")), opts.fast.start, opts.load);
+  const slow = await profileUnderLoad(freshDir("profile", opts.ctx.workDir), opts.slow.start, opts.load);
+  const fast = await profileUnderLoad(freshDir("profile", opts.ctx.workDir), opts.fast.start, opts.load);
   return `${opts.goal} misses the goal. Both servers profiled under the same load (\`node --cpu-prof\`). ${formatCostComparison(opts.slow.name, slow, opts.fast.name, fast)}.`;
 }

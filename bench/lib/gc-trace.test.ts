@@ -2,12 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { readHeapTrace } from "./gc-trace.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 test("reads the heap sizes a real node --trace-gc run prints", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-gc-trace-"));
+  const dir = freshDir("litepaste-gc-trace");
   try {
     // Keeps about 20 MB of strings alive, so the heap must grow past that.
     const script = "const keep = []; for (let i = 0; i < 200000; i++) keep.push('x'.repeat(90) + i); console.log(keep.length);";

@@ -1,21 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLoad } from "./load.js";
-import { startServerProcess } from "./server-process.js";
+import { startServerProcess } from "../../testkit/litepaste-process.js";
+import { HANG_TIMEOUT_MS } from "../../testkit/wait.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 const BASELINE = fileURLToPath(new URL("../baseline-server.js", import.meta.url));
 
 test("the load generator measures 2xx answers and refuses to count anything else", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-bench-load-"));
+  const dir = freshDir("litepaste-bench-load");
   const body = Buffer.from("hello from the baseline\n");
   fs.writeFileSync(path.join(dir, "body"), body);
-  const server = await startServerProcess({ script: BASELINE, env: { BODY_FILE: path.join(dir, "body") }, logFile: path.join(dir, "log") });
+  const server = await startServerProcess({ script: BASELINE, env: { BODY_FILE: path.join(dir, "body") }, logFile: path.join(dir, "log"), ready: "healthy" });
   try {
-    assert.ok(server.readyMs > 0 && server.readyMs < 60_000, `ready after ${server.readyMs} ms`);
+    assert.ok(server.readyMs > 0 && server.readyMs < HANG_TIMEOUT_MS, `ready after ${server.readyMs} ms`);
     const res = await fetch(`${server.url}/abcdefgh`);
     assert.equal(res.headers.get("content-type"), "text/plain; charset=UTF-8");
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), body);
@@ -36,10 +37,10 @@ test("the load generator measures 2xx answers and refuses to count anything else
 });
 
 test("a server that exits before answering is reported with its output", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-bench-start-"));
+  const dir = freshDir("litepaste-bench-start");
   try {
     await assert.rejects(
-      startServerProcess({ script: BASELINE, env: { BODY_FILE: path.join(dir, "missing") }, logFile: path.join(dir, "log") }),
+      startServerProcess({ script: BASELINE, env: { BODY_FILE: path.join(dir, "missing") }, logFile: path.join(dir, "log"), ready: "healthy" }),
       /baseline-server\.js exited \(1\) before answering:[\s\S]*ENOENT/,
     );
   } finally {

@@ -4,7 +4,7 @@
 // and not to nothing.
 
 import Database from "better-sqlite3";
-import { openStore } from "../../server/store.js";
+import { openStore } from "../../server/pastes/store.js";
 import { seededRandom } from "../../testkit/workload.js";
 
 const POOL_BYTES = 1 << 20;

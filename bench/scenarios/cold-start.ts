@@ -6,9 +6,11 @@ import path from "node:path";
 import type { BenchContext, Scenario } from "../scenario.js";
 import { spreadBars } from "../lib/charts.js";
 import { checkPaste, logText, putPaste } from "../lib/pastes.js";
-import { replicaEnv, startLitepaste } from "../lib/server-process.js";
+import { serveCli } from "../../testkit/litepaste-process.js";
+import { replicaEnv } from "../lib/replicated-server.js";
 import { formatMB, formatNumber, formatSpread, spread } from "../lib/stats.js";
 import { REPORTED } from "../report.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 const RESTORE_BYTES = 10e6;
 const PASTE_BYTES = 64 * 1024;
@@ -26,9 +28,9 @@ interface Variant {
 
 /** Fills a replica with ≥ 10 MB of pastes once; returns one paste to check restores against. */
 async function buildReplica(ctx: BenchContext): Promise<{ id: string; body: Buffer; dbBytes: number }> {
-  const dir = fs.mkdtempSync(path.join(ctx.workDir, "seed-"));
+  const dir = freshDir("seed", ctx.workDir);
   const dbPath = path.join(dir, "seed.db");
-  const server = await startLitepaste({ DB_PATH: dbPath, ...replicaEnv(ctx.store, REPLICA_PREFIX) }, path.join(dir, "seed.log"));
+  const server = await serveCli({ DB_PATH: dbPath, ...replicaEnv(ctx.store, REPLICA_PREFIX) }, { logFile: path.join(dir, "seed.log"), ready: "healthy" });
   let first: { id: string; body: Buffer } | undefined;
   try {
     for (let i = 0; i < Math.ceil(RESTORE_BYTES / PASTE_BYTES); i++) {
@@ -72,8 +74,8 @@ export const coldStart: Scenario = {
     const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
     for (let round = 0; round < ctx.rounds; round++) {
       for (const variant of variants) {
-        const dir = fs.mkdtempSync(path.join(ctx.workDir, `start-${round}-`));
-        const server = await startLitepaste(variant.env(dir), path.join(dir, "litepaste.log"));
+        const dir = freshDir(`start-${round}`, ctx.workDir);
+        const server = await serveCli(variant.env(dir), { logFile: path.join(dir, "litepaste.log"), ready: "healthy" });
         try {
           await variant.check(server.url, dir);
         } finally {

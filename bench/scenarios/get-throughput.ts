@@ -9,7 +9,7 @@ import { comparePair, formatRatio, summarizePair, type Contender } from "../lib/
 import { missedGoalNote } from "../lib/cpu-profile.js";
 import { runLoad } from "../lib/load.js";
 import { checkPaste, logText, putPaste } from "../lib/pastes.js";
-import { startLitepaste, startServerProcess } from "../lib/server-process.js";
+import { serveCli, startServerProcess } from "../../testkit/litepaste-process.js";
 import { formatNumber, formatSpread } from "../lib/stats.js";
 
 const BASELINE = fileURLToPath(new URL("../baseline-server.js", import.meta.url));
@@ -28,9 +28,9 @@ export const getThroughput: Scenario = {
   async run(ctx) {
     const dbPath = path.join(ctx.workDir, "get.db");
     const litepasteLog = path.join(ctx.workDir, "litepaste.log");
-    const litepaste = await startLitepaste({ DB_PATH: dbPath }, litepasteLog);
+    const litepaste = await serveCli({ DB_PATH: dbPath }, { logFile: litepasteLog, ready: "healthy" });
     const startBaseline = (bodyFile: string, nodeArgs: string[] = []) =>
-      startServerProcess({ script: BASELINE, env: { BODY_FILE: bodyFile }, logFile: path.join(ctx.workDir, "baseline.log"), nodeArgs });
+      startServerProcess({ script: BASELINE, env: { BODY_FILE: bodyFile }, logFile: path.join(ctx.workDir, "baseline.log"), nodeArgs, ready: "healthy" });
     const tables: BenchTable[] = [];
     const goals: BenchGoal[] = [];
     const bars: SpreadBar[] = [];
@@ -76,7 +76,7 @@ export const getThroughput: Scenario = {
         await missedGoalNote({
           ctx,
           goal: `GET ${label}`,
-          slow: { name: "litepaste", start: (nodeArgs) => startLitepaste({ DB_PATH: dbPath }, litepasteLog, { nodeArgs }) },
+          slow: { name: "litepaste", start: (nodeArgs) => serveCli({ DB_PATH: dbPath }, { logFile: litepasteLog, nodeArgs, ready: "healthy" }) },
           fast: { name: "bare Fastify", start: (nodeArgs) => startBaseline(bodyFile, nodeArgs) },
           load: (url) => runLoad({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [{ method: "GET", path: `/${id}` }] }),
         }),

@@ -7,7 +7,8 @@ import { lines, type LinePoint } from "../lib/charts.js";
 import { runLoad, type LoadRequest } from "../lib/load.js";
 import { checkPaste, logText, PUT_1KIB, putPaste } from "../lib/pastes.js";
 import { fileBackedBytes, sampleRss, SETTLE_TOLERANCE_BYTES, SETTLE_WINDOW_MS, settledRss, type RssSample } from "../lib/rss.js";
-import { assertReplicationHealthy, replicaEnv, startLitepaste, type ServerProcess } from "../lib/server-process.js";
+import { type ServedProcess, serveCli } from "../../testkit/litepaste-process.js";
+import { assertReplicationHealthy, replicaEnv } from "../lib/replicated-server.js";
 import { formatMB, formatNumber, spread } from "../lib/stats.js";
 import { readHeapTrace } from "../lib/gc-trace.js";
 
@@ -23,9 +24,9 @@ const DIAGNOSIS_S = 15;
 const GOAL_LINE = { value: GOAL_BYTES / 1e6, label: "goal: 150 MB" };
 const GROWTH_GOAL_PERCENT = 5;
 
-function startReplicating(ctx: BenchContext, name: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+function startReplicating(ctx: BenchContext, name: string, nodeArgs: string[] = []): Promise<ServedProcess> {
   const env = { DB_PATH: path.join(ctx.workDir, `${name}.db`), ...replicaEnv(ctx.store, `memory-${name}`) };
-  return startLitepaste(env, path.join(ctx.workDir, `${name}.log`), { nodeArgs });
+  return serveCli(env, { logFile: path.join(ctx.workDir, `${name}.log`), nodeArgs, ready: "healthy" });
 }
 
 /** Per connection, in order: eight GETs of a 1 KiB paste, one of a 1 MiB paste, one 1 KiB PUT. */
@@ -44,7 +45,7 @@ async function seedMix(url: string): Promise<LoadRequest[]> {
  */
 async function diagnoseLoadRss(ctx: BenchContext, maxRss: number): Promise<string> {
   ctx.log(`max RSS missed the goal: ${DIAGNOSIS_S} s runs with --trace-gc and without replication`);
-  const peak = async (server: ServerProcess) => {
+  const peak = async (server: ServedProcess) => {
     try {
       const run = await rssUnderLoad(server.url, server.pid, DIAGNOSIS_S, await seedMix(server.url));
       return Math.max(...run.samples.map((s) => s.bytes));
@@ -55,7 +56,7 @@ async function diagnoseLoadRss(ctx: BenchContext, maxRss: number): Promise<strin
   const traced = await startReplicating(ctx, "diagnosis-gc", ["--trace-gc"]);
   const tracedMax = await peak(traced);
   const heap = readHeapTrace(traced.logFile);
-  const plainMax = await peak(await startLitepaste({ DB_PATH: path.join(ctx.workDir, "diagnosis-plain.db") }, path.join(ctx.workDir, "diagnosis-plain.log")));
+  const plainMax = await peak(await serveCli({ DB_PATH: path.join(ctx.workDir, "diagnosis-plain.db") }, { logFile: path.join(ctx.workDir, "diagnosis-plain.log"), ready: "healthy" }));
   return (
     `Max RSS misses the goal (${formatMB(maxRss)}). Diagnosis, ${DIAGNOSIS_S} s runs of the same mix on fresh servers: with \`node --trace-gc\` it reached ${formatMB(tracedMax)} RSS ` +
     `while V8's heap had at most ${formatMB(heap.maxCommittedBytes)} committed and ${formatMB(heap.maxLiveBytes)} live after a collection (${heap.collections} collections), ` +
@@ -95,7 +96,7 @@ export const memory: Scenario = {
   async run(ctx) {
     const rest: number[] = [];
     const fileBacked: number[] = [];
-    let server: ServerProcess | undefined;
+    let server: ServedProcess | undefined;
     for (let round = 0; round < ctx.rounds; round++) {
       await server?.stop();
       server = await startReplicating(ctx, `rest-${round}`);

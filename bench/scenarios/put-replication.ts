@@ -7,7 +7,8 @@ import { comparePair, formatRatio, summarizePair } from "../lib/compare.js";
 import { missedGoalNote } from "../lib/cpu-profile.js";
 import { runLoad } from "../lib/load.js";
 import { PUT_1KIB } from "../lib/pastes.js";
-import { assertReplicationHealthy, replicaEnv, startLitepaste } from "../lib/server-process.js";
+import { serveCli } from "../../testkit/litepaste-process.js";
+import { assertReplicationHealthy, replicaEnv } from "../lib/replicated-server.js";
 import { formatNumber, formatSpread, spread } from "../lib/stats.js";
 
 const CONNECTIONS = 10;
@@ -20,9 +21,9 @@ export const putReplication: Scenario = {
   title: "PUT throughput: async replication vs none",
   async run(ctx) {
     const replicatedEnv = () => ({ DB_PATH: path.join(ctx.workDir, "async.db"), ...replicaEnv(ctx.store, "put-async") });
-    const replicated = await startLitepaste(replicatedEnv(), path.join(ctx.workDir, "async.log"));
+    const replicated = await serveCli(replicatedEnv(), { logFile: path.join(ctx.workDir, "async.log"), ready: "healthy" });
     const plainEnv = () => ({ DB_PATH: path.join(ctx.workDir, "off.db") });
-    const plain = await startLitepaste(plainEnv(), path.join(ctx.workDir, "off.log"));
+    const plain = await serveCli(plainEnv(), { logFile: path.join(ctx.workDir, "off.log"), ready: "healthy" });
     const load = (url: string) => ({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [PUT_1KIB] });
     let rounds;
     let replication;
@@ -44,8 +45,8 @@ export const putReplication: Scenario = {
         await missedGoalNote({
           ctx,
           goal: "PUT with async replication",
-          slow: { name: "replication async", start: (nodeArgs) => startLitepaste(replicatedEnv(), path.join(ctx.workDir, "async.log"), { nodeArgs }) },
-          fast: { name: "replication off", start: (nodeArgs) => startLitepaste(plainEnv(), path.join(ctx.workDir, "off.log"), { nodeArgs }) },
+          slow: { name: "replication async", start: (nodeArgs) => serveCli(replicatedEnv(), { logFile: path.join(ctx.workDir, "async.log"), nodeArgs, ready: "healthy" }) },
+          fast: { name: "replication off", start: (nodeArgs) => serveCli(plainEnv(), { logFile: path.join(ctx.workDir, "off.log"), nodeArgs, ready: "healthy" }) },
           load: (url) => runLoad(load(url)),
         }),
       );

@@ -8,7 +8,8 @@ import { comparePair, formatRatio, summarizePair, type PairRound } from "../lib/
 import { missedGoalNote } from "../lib/cpu-profile.js";
 import { runLoad } from "../lib/load.js";
 import { PUT_1KIB } from "../lib/pastes.js";
-import { assertReplicationHealthy, replicaEnv, startLitepaste } from "../lib/server-process.js";
+import { serveCli } from "../../testkit/litepaste-process.js";
+import { assertReplicationHealthy, replicaEnv } from "../lib/replicated-server.js";
 import { formatNumber, formatSpread, spread } from "../lib/stats.js";
 
 const CLIENTS = [1, 16, 64];
@@ -22,8 +23,8 @@ export const putSync: Scenario = {
   title: "PUT throughput: sync mode vs async mode",
   async run(ctx) {
     const env = (mode: "sync" | "async") => ({ DB_PATH: path.join(ctx.workDir, `${mode}.db`), ...replicaEnv(ctx.store, `put-${mode}-mode`, mode) });
-    const sync = await startLitepaste(env("sync"), path.join(ctx.workDir, "sync.log"));
-    const async = await startLitepaste(env("async"), path.join(ctx.workDir, "async.log"));
+    const sync = await serveCli(env("sync"), { logFile: path.join(ctx.workDir, "sync.log"), ready: "healthy" });
+    const async = await serveCli(env("async"), { logFile: path.join(ctx.workDir, "async.log"), ready: "healthy" });
     const load = (url: string, connections: number) => ({ url, connections, durationS: DURATION_S, requests: [PUT_1KIB] });
     const results = new Map<number, PairRound[]>();
     try {
@@ -62,8 +63,8 @@ export const putSync: Scenario = {
         await missedGoalNote({
           ctx,
           goal: `Sync mode at ${GOAL_CLIENTS} clients`,
-          slow: { name: "sync mode", start: (nodeArgs) => startLitepaste(env("sync"), path.join(ctx.workDir, "sync.log"), { nodeArgs }) },
-          fast: { name: "async mode", start: (nodeArgs) => startLitepaste(env("async"), path.join(ctx.workDir, "async.log"), { nodeArgs }) },
+          slow: { name: "sync mode", start: (nodeArgs) => serveCli(env("sync"), { logFile: path.join(ctx.workDir, "sync.log"), nodeArgs, ready: "healthy" }) },
+          fast: { name: "async mode", start: (nodeArgs) => serveCli(env("async"), { logFile: path.join(ctx.workDir, "async.log"), nodeArgs, ready: "healthy" }) },
           load: (url) => runLoad(load(url, GOAL_CLIENTS)),
         }),
       );

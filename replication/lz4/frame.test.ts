@@ -3,17 +3,16 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, Lz4FormatError } from "./frame.js";
+import { createLz4FrameDecoder, createLz4FrameEncoder, lz4FrameDecode, lz4FrameEncode, lz4FrameEncodeAsync, Lz4FormatError } from "./frame.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 import { litestreamFixtures } from "../../testkit/paths.js";
+import { scratchDir } from "../../testkit/scratch.js";
 
 const MiB = 1 << 20;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-lz4-"));
-process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir("litepaste-lz4");
 
 /** Runs the real `lz4` tool over `input` (through a file, so that --content-size can work). */
 function lz4Cli(args: string[], input: Uint8Array): Buffer {
@@ -82,6 +81,9 @@ for (const [name, data] of samples) {
     const encoded = lz4FrameEncode(data);
     assert.deepEqual(lz4FrameDecode(encoded), data);
     assert.deepEqual(lz4Cli(["-d"], encoded), data, "the lz4 CLI decodes our frame");
+    const encodedOffThread = await lz4FrameEncodeAsync(data);
+    assert.deepEqual(lz4Cli(["-d"], encodedOffThread), data, "the lz4 CLI decodes the frame compressed on the libuv pool");
+    assert.deepEqual(lz4FrameDecode(encodedOffThread), data);
     const streamed = await streamThrough(createLz4FrameEncoder(), data, 100_000);
     assert.deepEqual(lz4Cli(["-d"], streamed), data, "the lz4 CLI decodes our streamed frame");
     assert.deepEqual(await streamThrough(createLz4FrameDecoder(), streamed, 7_777), data);

@@ -4,13 +4,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseWalHeader, readWalFrames, walFrameSize, WAL_HEADER_SIZE } from "./wal.js";
 import { readWalTail, startOfRound, WalDiscontinuityError, type WalPosition } from "./wal-tail.js";
-import { openAppDatabase, tempDir } from "../../testkit/replication-db.js";
+import { openAppDatabase } from "../../testkit/replication-db.js";
+import { testDir } from "../../testkit/scratch.js";
 
 const anyRound: WalPosition = { index: 7, header: null, offset: 0, checksum: [0, 0] };
 const unlimited = { nextRoundSalt1: null, maxBytes: Infinity };
 
 function setUp(t: { after(fn: () => void): void }) {
-  const dir = tempDir(t);
+  const dir = testDir(t);
   const dbPath = path.join(dir, "db");
   const db = openAppDatabase(dbPath);
   t.after(() => db.close());

@@ -9,19 +9,24 @@ import path from "node:path";
 import { projectRoot } from "../../testkit/paths.js";
 
 const deploymentDocs = path.join(projectRoot, "docs/deployment");
-const guides = ["fly.io.md", "heroku.md", "lightsail.md", "aws-app-runner.md", "docker.md"];
+const guides = ["fly.io.md", "heroku.md", "lightsail.md", "aws-app-runner.md", "aws-ecs.md", "docker.md"];
 const read = (file: string) => readFileSync(path.join(projectRoot, file), "utf8");
 
 /** Upper-case words in these files that are not settings. */
 const NOT_SETTINGS = new Set([
   // protocols, formats, services and tools
-  ...["AWS", "IAM", "ECR", "ECS", "EC2", "SDK", "CLI", "URL", "HTTP", "HTTPS", "TCP", "JSON", "CSS", "CPU", "LTS", "WAL"],
+  ...["AWS", "IAM", "ECR", "ECS", "EC2", "SDK", "CLI", "URL", "HTTP", "HTTPS", "TCP", "JSON", "CSS", "CPU", "LTS", "WAL", "API", "VPC", "ARN"],
   // HTTP and S3 request kinds, SQL, signals, Dockerfile instructions, here-document markers
   ...["PUT", "GET", "HEAD", "POST", "LIST", "SELECT", "FROM", "SIGTERM", "SIGKILL", "SIGINT", "HEALTHCHECK", "CMD", "EOF"],
+  ...["ENTRYPOINT", "STOPSIGNAL", "EXPOSE", "USER"],
+  // the image's name as a placeholder (docker run IMAGE …), Heroku's boot-timeout error code
+  ...["IMAGE", "R10"],
   // states printed by Lightsail and App Runner, a MinIO release tag, a file name
   ...["READY", "ACTIVE", "RUNNING", "PAUSED", "RELEASE", "README"],
-  // the shell's own variables
-  ...["PWD", "HOME"],
+  // the shell's own variables, and shell variables the guides set for their own commands
+  ...["PWD", "HOME", "KEY", "HOST_KEY"],
+  // protocols, a TLS version name and an example host kind in the replica guides, a password placeholder
+  ...["SFTP", "SSH", "TLS1_2", "NAS", "PASSWORD"],
   // variables of other programs in the compose file
   ...["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"],
   // LogPaste variables the guides mention to say litepaste ignores them
@@ -98,6 +103,7 @@ test("each guide stands alone: bucket, least-privilege policy, a replication che
     assert.match(text, /litepaste generations /, `${guide}: checks replication`);
     assert.match(text, /restore -o /, `${guide}: restores to a file`);
     assert.match(text, /## \d*\.? ?Restore drill|### Restore drill/, `${guide}: has a restore drill`);
+    assert.match(text, /403 instead of 404/, `${guide}: says why the policy has s3:ListBucket`);
     assert.match(text, /2,592,000/, `${guide}: the month in seconds`);
     assert.match(text, /\$0\.005 per 1,000/, `${guide}: S3's PUT price`);
   }
@@ -134,4 +140,28 @@ test("every calculation written in the guides adds up", () => {
     }
   }
   assert.ok(checked >= 20, `${checked} calculations found`);
+});
+
+test("every guide says at its top which platform documentation it was checked against, and when", () => {
+  for (const file of readdirSync(deploymentDocs).filter((f) => f.endsWith(".md"))) {
+    const top = readFileSync(path.join(deploymentDocs, file), "utf8").split("\n").slice(0, 12).join(" ");
+    const when = /\b[Cc]hecked on (\d{4}-\d{2}-\d{2})\b/.exec(top)?.[1];
+    assert.ok(when, `${file}: "Checked on YYYY-MM-DD against …" near its top`);
+    assert.ok(!Number.isNaN(Date.parse(when)), `${file}: ${when} is a date`);
+    if (file !== "README.md") assert.match(top, /[Cc]hecked on \S+ against \S/, `${file}: names what it was checked against`);
+  }
+});
+
+test("every guide says what /healthz answers in async mode during a bucket outage: 200 with lastError", () => {
+  for (const guide of guides) {
+    const text = read(`docs/deployment/${guide}`);
+    assert.match(text, /\/healthz/, `${guide}: mentions /healthz`);
+    assert.match(text, /lastError/, `${guide}: says that an async-mode outage shows as lastError`);
+    // The wrong claim the guides once made: 503 for a bucket outage with no word of sync mode.
+    for (const paragraph of text.split(/\n\s*\n/)) {
+      if (/503/.test(paragraph) && /(revoked|unreachable bucket|bucket unreachable|bucket outage)/.test(paragraph)) {
+        assert.match(paragraph, /sync/, `${guide}: a paragraph gives 503 for a bucket outage without saying it is sync mode only:\n${paragraph}`);
+      }
+    }
+  }
 });

@@ -1,65 +1,33 @@
 // The entry point run the way Docker runs it: the script itself as the process (its
 // shebang picks the shell), a clean environment, and the server on 127.0.0.1.
 
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { freePort } from "../../testkit/ports.js";
+import { startServerProcess, type ServedProcess } from "../../testkit/litepaste-process.js";
 
 /** Only what the test sets: nothing from the developer's shell (a DB_REPLICA_URL…) leaks in. */
 export function containerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env };
 }
 
-export interface RunningEntrypoint {
-  readonly pid: number;
-  readonly url: string;
-  output(): string;
-  /** SIGTERM, as `docker stop` sends it; resolves with the exit code. */
-  stop(): Promise<number | null>;
+export interface RunningEntrypoint extends ServedProcess {
   /** For clean-up after a failed assertion: SIGKILL to whatever is left of the process group. */
   kill(): void;
 }
 
-/** Starts `script args…` and resolves once GET /healthz answers 200. */
+/** Starts `script args…` (SIGTERM from stop(), as `docker stop` sends it) and resolves once GET /healthz answers 200. */
 export async function startEntrypoint(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunningEntrypoint> {
-  const port = await freePort();
   // Its own process group, so that clean-up reaches a server left behind by a script that forgot to exec.
-  const child = spawn(script, args, { env: containerEnv({ PORT: String(port), ...env }), stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const running: RunningEntrypoint = {
-    pid: child.pid!,
-    url,
-    output: () => output,
-    stop() {
-      child.kill("SIGTERM");
-      return exited;
-    },
+  const server = await startServerProcess({ script, args, executable: true, detached: true, env: containerEnv(env), ready: "healthy" });
+  return {
+    ...server,
     kill() {
       try {
-        process.kill(-child.pid!, "SIGKILL");
+        process.kill(-server.pid, "SIGKILL");
       } catch {
         // The group is gone already.
       }
     },
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode} before serving:\n${output}`);
-    const healthy = await fetch(`${url}/healthz`).then(
-      (res) => res.status === 200,
-      () => false,
-    );
-    if (healthy) return running;
-    if (Date.now() > deadline) {
-      running.kill();
-      throw new Error(`${script} did not answer /healthz within 30 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** A process's arguments, as the kernel holds them. */

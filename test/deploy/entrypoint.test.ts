@@ -5,13 +5,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { projectRoot } from "../../testkit/paths.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
+import { instructionsOf, parseDockerfile } from "./dockerfile.js";
 import { containerEnv, processArgv, processEnv, startEntrypoint, type RunningEntrypoint } from "./entrypoint-process.js";
+import { parse as parseYaml } from "yaml";
+import { freshDir } from "../../testkit/scratch.js";
 
 /** The build this test runs from (dist/ in CI, a helper's own dist-XX/ while developing). */
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -23,16 +26,37 @@ interface AppDir {
   cleanup(): void;
 }
 
-/** A temp dir laid out like the image's /app: docker_entrypoint and dist/. */
+const runtime = parseDockerfile(readFileSync(path.join(projectRoot, "Dockerfile"), "utf8")).stages.at(-1)!;
+const runtimeRun = instructionsOf(runtime, "RUN").map((r) => r.args).join(" && ");
+
+/** The links the runtime stage makes inside /app (`ln -s TARGET /app/NAME`), as [target, name]. */
+const appLinks = [...runtimeRun.matchAll(/\bln -s (\S+) \/app\/(\S+)/g)].map((m) => [m[1]!, m[2]!] as const);
+
+/** The mode the runtime stage gives /app/data (`install -d … -m MODE /app/data`). */
+function dataDirMode(): number {
+  const mode = /\binstall -d\b[^&]*?-m (\d+) \/app\/data\b/.exec(runtimeRun)?.[1];
+  assert.ok(mode, "the runtime stage creates /app/data with install -d -m MODE");
+  return parseInt(mode, 8);
+}
+
+/** A temp dir laid out like the image's /app: docker_entrypoint, the Dockerfile's links to it, and dist/. */
 function makeAppDir(): AppDir {
-  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-entrypoint-"));
+  const root = freshDir("litepaste-entrypoint");
   const dir = path.join(root, "app");
   mkdirSync(dir);
   const entrypoint = path.join(dir, "docker_entrypoint");
   copyFileSync(path.join(projectRoot, "docker_entrypoint"), entrypoint);
   chmodSync(entrypoint, 0o755);
+  for (const [target, name] of appLinks) symlinkSync(target, path.join(dir, name));
   symlinkSync(distRoot, path.join(dir, "dist"));
   return { root, dir, entrypoint, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The exec-form CMD of the runtime stage. */
+function imageCmd(): string[] {
+  const cmd = instructionsOf(runtime, "CMD");
+  assert.equal(cmd.length, 1, "one CMD in the runtime stage");
+  return JSON.parse(cmd[0]!.args) as string[];
 }
 
 function decodeHtml(text: string): string {
@@ -62,7 +86,7 @@ test("becomes the node process with its arguments intact, maps LogPaste's enviro
     // exec: the pid Docker started is Node itself, so SIGTERM reaches the server.
     const argv = processArgv(server.pid);
     assert.equal(path.basename(argv[0]!), "node");
-    assert.equal(argv[1], path.join(app.dir, "dist/cli/main.js"));
+    assert.equal(argv[1], path.join(app.dir, "dist", CLI_IN_BUILD));
     assert.deepEqual(argv.slice(2), args);
 
     const env = processEnv(server.pid);
@@ -175,6 +199,85 @@ test("refuses to serve from a data directory it cannot write, and says which and
     assert.equal(existsSync(path.join(dataDir, "store.db")), false);
   } finally {
     if (existsSync(dataDir)) chmodSync(dataDir, 0o755);
+    app.cleanup();
+  }
+});
+
+test("runs as a uid other than the image's (as Heroku may), started by LogPaste's other entry point name", async () => {
+  const app = makeAppDir();
+  // The image's /app/data: owned by the image's user (uid 1000), with the Dockerfile's mode.
+  const dataDir = path.join(app.dir, "data");
+  mkdirSync(dataDir);
+  chmodSync(dataDir, dataDirMode());
+  chmodSync(app.root, 0o755);
+  // Switching to another uid needs root (the test machines run as root); without it the
+  // test runs as the tester's own uid and shows only that the mode lets a uid write.
+  const root = process.getuid?.() === 0;
+  if (root) chownSync(dataDir, 1000, 1000);
+  const otherUid = root ? 4242 : process.getuid!();
+  const aliases = appLinks.filter(([target]) => target === "docker_entrypoint").map(([, name]) => name);
+  assert.ok(aliases.includes("docker-entrypoint"), "the image has /app/docker-entrypoint as well as /app/docker_entrypoint");
+  const asOther = (script: string, args: string[]) => (root ? ["--reuid=4242", "--regid=4242", "--clear-groups", script, ...args] : [script, ...args]);
+  let server: RunningEntrypoint | undefined;
+  try {
+    const script = path.join(app.dir, "docker-entrypoint");
+    server = await (root ? startEntrypoint("setpriv", asOther(script, []), {}) : startEntrypoint(script, [], {}));
+    assert.equal(statSync(`/proc/${server.pid}`).uid, otherUid);
+    assert.equal(processArgv(server.pid)[1], path.join(app.dir, "dist", CLI_IN_BUILD), "found /app by its other name");
+    const id = await put(server.url, "written by another uid");
+    assert.equal(await (await fetch(`${server.url}/${id}`)).text(), "written by another uid");
+    assert.equal(statSync(path.join(dataDir, "store.db")).uid, otherUid);
+    assert.equal(await server.stop(), 0);
+  } finally {
+    server?.kill();
+    app.cleanup();
+  }
+});
+
+test("the image's CMD and heroku.yml's web command both become the server, whichever way the platform hands them over", async () => {
+  const app = makeAppDir();
+  const web = (parseYaml(readFileSync(path.join(projectRoot, "heroku.yml"), "utf8")) as { run?: Record<string, unknown> }).run?.web;
+  assert.ok(typeof web === "string", "heroku.yml names the web command");
+  // heroku.yml speaks of the image's paths: here /app is app.dir.
+  const webHere = web.replaceAll("/app/", `${app.dir}/`);
+  const launches: [string, string[]][] = [
+    ["docker run IMAGE: ENTRYPOINT + CMD", imageCmd()],
+    ["ENTRYPOINT + run: web through a shell", ["/bin/sh", "-c", webHere]],
+    ["ENTRYPOINT + run: web as arguments", webHere.split(" ")],
+  ];
+  try {
+    for (const [how, args] of launches) {
+      // The image puts `litepaste` on the PATH as a link to the entry point.
+      const bin = path.join(app.root, "bin");
+      if (!existsSync(bin)) {
+        mkdirSync(bin);
+        symlinkSync(app.entrypoint, path.join(bin, "litepaste"));
+      }
+      const server = await startEntrypoint(app.entrypoint, args, { PATH: `${bin}:${process.env.PATH}`, DB_PATH: path.join(app.root, "store.db") });
+      try {
+        const argv = processArgv(server.pid);
+        assert.equal(path.basename(argv[0]!), "node", `${how}: the process is Node, so SIGTERM reaches the server`);
+        assert.deepEqual(argv.slice(1), [path.join(app.dir, "dist", CLI_IN_BUILD)], `${how}: serving, with no stray arguments`);
+        assert.equal(await server.stop(), 0, how);
+      } finally {
+        server.kill();
+      }
+    }
+  } finally {
+    app.cleanup();
+  }
+});
+
+test("a program that is not a litepaste command runs in the image's environment; an unknown word is litepaste's to reject", () => {
+  const app = makeAppDir();
+  try {
+    const shell = spawnSync(app.entrypoint, ["sh", "-c", 'echo "$DB_PATH"'], { env: containerEnv({}), encoding: "utf8" });
+    assert.equal(shell.status, 0, shell.stderr);
+    assert.equal(shell.stdout.trim(), path.join(app.dir, "data/store.db"));
+    const unknown = spawnSync(app.entrypoint, ["no-such-command-or-program"], { env: containerEnv({ PORT: "0" }), encoding: "utf8", timeout: 30_000 });
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unexpected argument: no-such-command-or-program/, "the server's own message, not the shell's");
+  } finally {
     app.cleanup();
   }
 });

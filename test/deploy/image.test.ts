@@ -6,13 +6,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseCopy, parseDockerfile, stageNamed, type Stage } from "./dockerfile.js";
+import { CLI_IN_BUILD } from "../../testkit/litepaste-process.js";
 import { containerEnv, startEntrypoint } from "./entrypoint-process.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dockerfile = parseDockerfile(readFileSync(path.join(projectRoot, "Dockerfile"), "utf8"));
@@ -33,7 +34,7 @@ function healthcheckCommand(): string[] {
 
 test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health check, SIGTERM, the entry point", () => {
   for (const stage of dockerfile.stages) {
-    assert.match(stage.from, /^node:(22|24)-bookworm-slim$/, `stage ${stage.name} is built FROM a pinned Node LTS major`);
+    assert.match(stage.from, /^node:(22|24)-trixie-slim$/, `stage ${stage.name} is built FROM a pinned Node LTS major on Debian 13`);
   }
   assert.equal(runtime.name, "runtime");
   const user = only(runtime, "USER");
@@ -43,8 +44,10 @@ test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health
   assert.equal(only(runtime, "EXPOSE"), "3001");
   assert.equal(only(runtime, "STOPSIGNAL"), "SIGTERM");
   assert.deepEqual(JSON.parse(only(runtime, "ENTRYPOINT")), ["/app/docker_entrypoint"]);
-  // The base image's CMD ["node"] would otherwise arrive as an argument.
-  assert.deepEqual(JSON.parse(only(runtime, "CMD")), []);
+  // A command of its own (Heroku without `run:` has nothing to run for an empty one), which
+  // the entry point takes as itself: see entrypoint.test.ts for it becoming the server.
+  assert.deepEqual(JSON.parse(only(runtime, "CMD")), ["litepaste"]);
+  assert.match(only(runtime, "RUN"), /ln -s \/app\/docker_entrypoint \/usr\/local\/bin\/litepaste/, "`litepaste` on the PATH is the entry point");
   assert.ok(healthcheckCommand().join(" ").includes("/healthz"));
   assert.match(only(runtime, "RUN"), /\/app\/data/, "the runtime creates /app/data for the unprivileged user");
 
@@ -54,11 +57,15 @@ test("Dockerfile: a pinned Node LTS slim base, non-root, /app, port 3001, health
   assert.equal(modules.length, 1);
   const depsStage = stageNamed(dockerfile, modules[0]!.fromStage!);
   assert.ok(instructionsOf(depsStage, "RUN").some((r) => /npm ci\b.*--omit=dev/.test(r.args)), `stage ${depsStage.name} installs with --omit=dev`);
+  // No dependency's install script runs but better-sqlite3's, the one native addon.
+  const installs = instructionsOf(depsStage, "RUN").filter((r) => /\bnpm (ci|install|rebuild)\b/.test(r.args));
+  assert.ok(installs.length > 0 && installs.every((r) => /npm ci\b[^&]*--ignore-scripts(?!=false)/.test(r.args)), "npm ci --ignore-scripts");
+  assert.deepEqual(installs.flatMap((r) => [...r.args.matchAll(/npm rebuild ([^&]+)/g)].map((m) => m[1]!.trim())), ["better-sqlite3"]);
   assert.ok(!instructionsOf(runtime, "RUN").some((r) => /apt-get|npm (ci|install)/.test(r.args)));
 });
 
 test("the runtime image rebuilt from the Dockerfile's own steps serves pastes through its entry point", { timeout: 600_000 }, async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), "litepaste-image-"));
+  const root = freshDir("litepaste-image");
   try {
     // Each stage's WORKDIR /app is a directory of its own here, except the build stage's:
     // its /app/dist is the build this test runs from.
@@ -104,7 +111,7 @@ test("the runtime image rebuilt from the Dockerfile's own steps serves pastes th
     const appDir = path.join(root, "app");
     mkdirSync(appDir);
     runCopies(runtime, appDir);
-    const cli = path.join(appDir, "dist/cli/main.js");
+    const cli = path.join(appDir, "dist", CLI_IN_BUILD);
 
     const help = spawnSync(process.execPath, [cli, "--help"], { env: containerEnv({}), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);

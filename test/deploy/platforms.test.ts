@@ -9,6 +9,7 @@ import { parse as parseToml } from "smol-toml";
 import { parseDuration } from "../../internal/duration.js";
 import { projectRoot } from "../../testkit/paths.js";
 import { instructionsOf, parseDockerfile } from "./dockerfile.js";
+import { parse as parseYaml } from "yaml";
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), "utf8");
 const exposedPort = Number(instructionsOf(parseDockerfile(read("Dockerfile")).stages.at(-1)!, "EXPOSE")[0]?.args);
@@ -70,7 +71,18 @@ test("app.json and heroku.yml: container stack, one web dyno built from the Dock
   assert.ok(app.env?.LP_BEHIND_PROXY?.value, "Heroku's router is a proxy");
   assert.equal(parseDuration(app.env?.DB_SYNC_INTERVAL?.value ?? ""), 10_000, "LogPaste's image default");
 
-  const herokuYml = read("heroku.yml");
-  assert.match(herokuYml, /^build:\n\s+docker:\n\s+web: Dockerfile\s*$/m);
-  assert.doesNotMatch(herokuYml, /^run:/m, "the image's ENTRYPOINT is the web process");
+  const herokuYml = parseYaml(read("heroku.yml")) as Record<string, unknown>;
+  assert.deepEqual(herokuYml.build, { docker: { web: "Dockerfile" } });
+  // Without `run:` Heroku runs the image's CMD; the command itself is tested in entrypoint.test.ts.
+  const web = (herokuYml.run as Record<string, unknown> | undefined)?.web;
+  assert.equal(web, `exec ${JSON.parse(instructionsOf(parseDockerfile(read("Dockerfile")).stages.at(-1)!, "ENTRYPOINT")[0]!.args)[0]}`, "the web process is the image's entry point, exec'd");
+  assert.deepEqual(Object.keys(herokuYml).sort(), ["build", "run"]);
+});
+
+test("docker-compose.yml: MinIO's images from its own registry (quay.io/minio), each pinned to a release", () => {
+  const compose = parseYaml(read("docker-compose.yml")) as { services: Record<string, { image?: string }> };
+  const images = Object.values(compose.services).flatMap((service) => (service.image ? [service.image] : []));
+  const minio = images.filter((image) => /minio/.test(image));
+  assert.equal(minio.length, 2, images.join(", "));
+  for (const image of minio) assert.match(image, /^quay\.io\/minio\/(minio|mc):RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/);
 });

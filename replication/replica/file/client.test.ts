@@ -1,14 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { FileReplicaClient } from "./client.js";
 import { listAll, testReplicaClientContract } from "../contract.js";
+import { scratchDir } from "../../../testkit/scratch.js";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "litepaste-file-client-"));
-process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir("litepaste-file-client");
 let counter = 0;
 const newDir = () => path.join(tmp, `replica-${++counter}`);
 

@@ -2,11 +2,12 @@
 // SDK errors are turned into messages a person can act on; none of them carries a secret.
 
 import {
-  DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectsCommand, GetBucketLocationCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
+import { DEFAULT_REGION } from "./host.js";
 import {
   ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
 } from "../client.js";
@@ -24,10 +25,13 @@ export interface S3ReplicaClientOptions {
   readonly bucket: string;
   /** Key prefix of the replica inside the bucket: "" or a path ending in "/". */
   readonly prefix: string;
-  readonly region: string;
+  /** Undefined: an AWS bucket whose region is looked up on first use (see bucketRegion). */
+  readonly region: string | undefined;
   /** A custom endpoint (MinIO, R2, B2, s3rver…); undefined for AWS itself. */
   readonly endpoint?: string;
   readonly forcePathStyle: boolean;
+  /** Accept any TLS certificate (Litestream's skip-verify: a self-signed MinIO, say). */
+  readonly skipVerify?: boolean;
   /** Undefined: the SDK's default credential chain (profiles, SSO, instance roles…). */
   readonly credentials?: S3Credentials;
   /** Where the credentials came from, for error messages (never the credentials themselves). */
@@ -41,10 +45,18 @@ export interface S3ReplicaClientOptions {
 /** Every S3Client setting replication depends on, in one place. */
 export function s3ClientConfig(options: S3ReplicaClientOptions): S3ClientConfig {
   const config: S3ClientConfig = {
-    region: options.region,
+    region: options.region ?? DEFAULT_REGION,
     forcePathStyle: options.forcePathStyle,
+    // A request signed for the wrong region gets a 301 naming the bucket's region: sign
+    // again for that one instead of failing (the safety net when the region lookup could
+    // not be done, or the bucket moved).
+    followRegionRedirects: true,
     // Fail over to our error handling instead of hanging on an endpoint that went silent.
-    requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
+    requestHandler: {
+      connectionTimeout: 10_000,
+      socketTimeout: 60_000,
+      ...(options.skipVerify ? { httpsAgent: { rejectUnauthorized: false } } : {}),
+    },
   };
   if (options.credentials) config.credentials = { ...options.credentials };
   if (options.endpoint !== undefined) {
@@ -71,26 +83,66 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** Calls `onRequest` once per HTTP request `client` sends, retries and redirects included. */
+function countRequests(client: S3Client, onRequest: ((operation: string) => void) | undefined): S3Client {
+  if (!onRequest) return client;
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      onRequest(context.commandName?.replace(/Command$/, "") ?? "unknown");
+      return next(args);
+    },
+    // Inside the retry middleware (finalizeRequest), so that every attempt counts.
+    { step: "deserialize", name: "litepasteCountRequests" },
+  );
+  return client;
+}
+
+/** Answers that mean "you may not ask": the region is then found by redirects instead. */
+const LOOKUP_REFUSALS = new Set(["AccessDenied", "Forbidden", "NotImplemented", "MethodNotAllowed"]);
+
+/**
+ * The region of an AWS bucket, as Litestream finds it: GetBucketLocation sent to
+ * us-east-1 (an empty answer means us-east-1; "EU" is the old name of eu-west-1). When
+ * the credentials may not ask, us-east-1 and the client's region redirects do the rest.
+ */
+async function lookUpBucketRegion(options: S3ReplicaClientOptions): Promise<string> {
+  const client = countRequests(new S3Client(s3ClientConfig({ ...options, region: DEFAULT_REGION })), options.onRequest);
+  try {
+    const { LocationConstraint } = await client.send(new GetBucketLocationCommand({ Bucket: options.bucket }));
+    if (!LocationConstraint) return DEFAULT_REGION;
+    return LocationConstraint === "EU" ? "eu-west-1" : LocationConstraint;
+  } catch (err) {
+    const e = err as SdkError;
+    if (LOOKUP_REFUSALS.has(e.name ?? "") || e.$metadata?.httpStatusCode === 403) return DEFAULT_REGION;
+    throw err;
+  } finally {
+    client.destroy();
+  }
+}
+
 export class S3ReplicaClient implements ReplicaClient {
   readonly description: string;
   readonly s3: S3Client;
   private readonly options: S3ReplicaClientOptions;
+  /** Pending or found; cleared on failure so that the next request asks again. */
+  private regionLookup: Promise<string> | undefined;
 
   constructor(options: S3ReplicaClientOptions) {
     this.options = options;
     this.description = options.description;
-    this.s3 = new S3Client(s3ClientConfig(options));
-    const { onRequest } = options;
-    if (onRequest) {
-      this.s3.middlewareStack.add(
-        (next, context) => (args) => {
-          onRequest(context.commandName?.replace(/Command$/, "") ?? "unknown");
-          return next(args);
-        },
-        // Inside the retry middleware (finalizeRequest), so that every attempt counts.
-        { step: "deserialize", name: "litepasteCountRequests" },
-      );
-    }
+    const config = s3ClientConfig(options);
+    if (options.region === undefined) config.region = () => this.bucketRegion();
+    this.s3 = countRequests(new S3Client(config), options.onRequest);
+  }
+
+  /** The bucket's region, looked up once (the SDK asks for it on every request). */
+  bucketRegion(): Promise<string> {
+    if (this.options.region !== undefined) return Promise.resolve(this.options.region);
+    this.regionLookup ??= lookUpBucketRegion(this.options).catch((err: unknown) => {
+      this.regionLookup = undefined;
+      throw err;
+    });
+    return this.regionLookup;
   }
 
   async put(key: string, body: Buffer): Promise<void> {
@@ -234,7 +286,7 @@ export class S3ReplicaClient implements ReplicaClient {
       );
     }
     if (NETWORK_ERRORS.has(code) || name === "TimeoutError") {
-      const endpoint = this.options.endpoint ?? `the AWS S3 endpoint for region ${this.options.region}`;
+      const endpoint = this.options.endpoint ?? `the AWS S3 endpoint for region ${this.options.region ?? "(looked up)"}`;
       return new Error(`cannot reach S3 endpoint ${endpoint} (${code || name}: ${e.message ?? ""}) for ${where}`, { cause: err });
     }
     return new Error(`S3 ${operation} of ${key || "/"} failed in ${where}: ${name || code || "error"}: ${e.message ?? String(err)}`, { cause: err });

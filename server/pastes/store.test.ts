@@ -1,19 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "./store.js";
-import { startTestApp } from "../testkit/app-server.js";
-
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), "litepaste-store-"));
-}
+import { startTestApp } from "../../testkit/app-server.js";
+import { freshDir } from "../../testkit/scratch.js";
 
 test("a database created the way LogPaste creates it is served unchanged", async () => {
-  const dir = tempDir();
+  const dir = freshDir("litepaste-store");
   const dbPath = path.join(dir, "data", "store.db");
   try {
     // LogPaste's migration SQL and insert, run by another SQLite program (the sqlite3 CLI), no litepaste code.
@@ -52,7 +48,7 @@ INSERT INTO entries(id, creation_time, contents) VALUES ('Ab3dE6gH', '2021-03-04
 });
 
 test("the store creates parent folders, uses WAL with LogPaste's busy timeout, and keeps bytes exact", async () => {
-  const dir = tempDir();
+  const dir = freshDir("litepaste-store");
   const dbPath = path.join(dir, "a", "b", "store.db");
   try {
     const store = openStore(dbPath, { replicated: true, synchronous: "FULL" });
@@ -75,7 +71,7 @@ test("the store creates parent folders, uses WAL with LogPaste's busy timeout, a
 });
 
 test("with replication on, the app connection never checkpoints by itself", async () => {
-  const dir = tempDir();
+  const dir = freshDir("litepaste-store");
   const dbPath = path.join(dir, "store.db");
   try {
     const store = openStore(dbPath, { replicated: true, synchronous: "NORMAL" });
@@ -91,7 +87,7 @@ test("with replication on, the app connection never checkpoints by itself", asyn
 });
 
 test("inserts asked for in the same turn share one transaction; a failed one fails them all and stores none", async () => {
-  const dir = tempDir();
+  const dir = freshDir("litepaste-store");
   const dbPath = path.join(dir, "store.db");
   try {
     const store = openStore(dbPath, { replicated: false, synchronous: "FULL" });

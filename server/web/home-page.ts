@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./config.js";
+import type { Config } from "../config.js";
 import { WEB_ROOT } from "./web-root.js";
 
 export function escapeHtml(text: string): string {

@@ -28,6 +28,11 @@ export interface Store {
   close(): void;
 }
 
+/** The store's connection settings (the replication tests open their "app" connection with these too). */
+export const STORE_PRAGMAS = ["journal_mode = WAL", "busy_timeout = 5000"] as const;
+/** And with replication on: checkpoints belong to the replicator. */
+export const REPLICATED_STORE_PRAGMAS = ["wal_autocheckpoint = 0"] as const;
+
 // LogPaste's migration, unchanged, so that either program opens the other's database.
 const SCHEMA = `CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY,
@@ -43,10 +48,9 @@ function rfc3339Now(): string {
 export function openStore(dbPath: string, options: StoreOptions): Store {
   mkdirSync(path.dirname(dbPath), { recursive: true });
   const db = new Database(dbPath);
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
+  for (const pragma of STORE_PRAGMAS) db.pragma(pragma);
   db.pragma(`synchronous = ${options.synchronous}`);
-  if (options.replicated) db.pragma("wal_autocheckpoint = 0");
+  if (options.replicated) for (const pragma of REPLICATED_STORE_PRAGMAS) db.pragma(pragma);
   db.exec(SCHEMA);
 
   // CAST(? AS TEXT) keeps the column's TEXT type (as LogPaste stores it) while storing the

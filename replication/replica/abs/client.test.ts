@@ -1,0 +1,157 @@
+// The Azure Blob client against Azurite: the shared contract, Litestream's URL form, real
+// conditional writes and the replica lease on them (a takeover and a conflict).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { openReplicaClient } from "../url.js";
+import { AbsReplicaClient, parseAbsUrl } from "./client.js";
+import type { ReplicaClient } from "../client.js";
+import { listAll, testReplicaClientContract } from "../contract.js";
+import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "../../writer/lease.js";
+import { startAzurite, type AzuriteHandle } from "../../../testkit/azurite.js";
+import { freePort } from "../../../testkit/ports.js";
+import { testLogger } from "../../../testkit/test-logger.js";
+
+let azurite: AzuriteHandle;
+let counter = 0;
+
+before(async () => {
+  azurite = await startAzurite();
+});
+after(async () => {
+  await azurite.dispose();
+});
+
+const newClient = (): ReplicaClient => openReplicaClient(azurite.url(`replica-${++counter}`), azurite.env);
+
+testReplicaClientContract("Azure Blob", async () => newClient());
+
+test("abs URLs: Litestream's ACCOUNT@CONTAINER/PATH, Azure's endpoint by default, ?endpoint= for others", () => {
+  assert.deepEqual(parseAbsUrl("abs://myaccount@mycontainer/litepaste/db", "d"), {
+    accountName: "myaccount", container: "mycontainer", prefix: "litepaste/db/", endpoint: "https://myaccount.blob.core.windows.net",
+  });
+  assert.deepEqual(parseAbsUrl("abs://acct@c?endpoint=http://127.0.0.1:10000/acct/", "d"), {
+    accountName: "acct", container: "c", prefix: "", endpoint: "http://127.0.0.1:10000/acct",
+  });
+  const env = { LITESTREAM_AZURE_ACCOUNT_KEY: azurite.env.LITESTREAM_AZURE_ACCOUNT_KEY };
+  const client = openReplicaClient("abs://acct@c/p", env);
+  assert.ok(client instanceof AbsReplicaClient);
+  assert.equal(client.description, "abs://c/p");
+});
+
+test("abs URLs: what is missing or misplaced is named, and the key is never echoed", () => {
+  const env = { LITESTREAM_AZURE_ACCOUNT_KEY: "c2VjcmV0" };
+  assert.throws(() => openReplicaClient("abs://container/p", env), /storage account is missing/);
+  assert.throws(() => openReplicaClient("abs://acct@/p", env), /container is missing|not a valid URL/);
+  assert.throws(() => openReplicaClient("abs://acct@c/p?sas=x", env), /unknown parameter "sas"/);
+  assert.throws(() => openReplicaClient("abs://acct@c/p?endpoint=ftp://x", env), /http:\/\/ or https:\/\//);
+  assert.throws(() => openReplicaClient("abs://acct@c/p", {}), /LITESTREAM_AZURE_ACCOUNT_KEY is not set/);
+  assert.throws(() => openReplicaClient("abs://acct@c/p", { LITESTREAM_AZURE_ACCOUNT_KEY: "not base64!" }), /not base64/);
+  assert.throws(() => openReplicaClient("abs://acct:topsecretkey@c/p", env), (err: Error) => {
+    assert.match(err.message, /does not belong in the URL: set LITESTREAM_AZURE_ACCOUNT_KEY/);
+    assert.ok(!err.message.includes("topsecretkey"));
+    return true;
+  });
+});
+
+test("Azure Blob client: listing pages through more than one page", async () => {
+  const client = newClient();
+  const keys = Array.from({ length: 5003 }, (_, i) => `generations/0000000000000001/wal/00000000_${i.toString(16).padStart(8, "0")}.wal.lz4`);
+  for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((key) => client.put(key, Buffer.from("x"))));
+  const operations: string[] = [];
+  const counting = openReplicaClient(azurite.url(`replica-${counter}`), azurite.env, { onRequest: (op) => operations.push(op) });
+  assert.deepEqual((await listAll(counting, "generations/")).map((o) => o.key), [...keys].sort());
+  assert.deepEqual(operations, ["ListObjectsV2", "ListObjectsV2"], "two pages of 5000");
+  await client.delete(keys);
+  assert.deepEqual(await listAll(client, ""), []);
+});
+
+test("Azure Blob client: a missing container, a wrong key and an unreachable endpoint are told apart, without the key", async () => {
+  const missing = openReplicaClient(`abs://${azurite.account}@no-such-container/db?endpoint=${azurite.endpoint}`, azurite.env);
+  await assert.rejects(listAll(missing, ""), /Azure container "no-such-container" does not exist/);
+  const wrongKey = Buffer.from("a wrong key, base64 encoded for Azure").toString("base64");
+  const rejected = openReplicaClient(azurite.url("db"), { LITESTREAM_AZURE_ACCOUNT_KEY: wrongKey });
+  await assert.rejects(rejected.put("x", Buffer.from("x")), (err: Error) => {
+    assert.match(err.message, /Azure rejected the credentials .* check LITESTREAM_AZURE_ACCOUNT_KEY/);
+    assert.ok(!err.message.includes(wrongKey));
+    return true;
+  });
+  const endpoint = `http://127.0.0.1:${await freePort()}/${azurite.account}`;
+  const unreachable = openReplicaClient(`abs://${azurite.account}@c/db?endpoint=${endpoint}`, azurite.env);
+  await assert.rejects(listAll(unreachable, ""), new RegExp(`cannot reach the Azure Blob endpoint ${endpoint} \\(ECONNREFUSED`));
+});
+
+test("Azure Blob client: works again after the server restarts (an outage ends)", async () => {
+  const client = newClient();
+  await client.put("generations/0000000000000001/wal/00000000_00000000.wal.lz4", Buffer.from("before"));
+  await azurite.stop();
+  await assert.rejects(client.put("generations/0000000000000001/wal/00000000_00000020.wal.lz4", Buffer.from("during")), /cannot reach the Azure Blob endpoint/);
+  await azurite.restart();
+  await client.put("generations/0000000000000001/wal/00000000_00000020.wal.lz4", Buffer.from("after"));
+  assert.deepEqual((await listAll(client, "")).map((o) => o.size), [6, 5]);
+});
+
+test("Azure Blob conditional writes: of concurrent creates exactly one wins; a stale swap fails; the probe finds them real", async () => {
+  const client = newClient();
+  const bodies = Array.from({ length: 8 }, (_, i) => Buffer.from(`writer ${i}`));
+  const results = await Promise.all(bodies.map((body) => client.putIfAbsent(LEASE_KEY, body)));
+  const winners = results.flatMap((etag, i) => (etag === null ? [] : [i]));
+  assert.equal(winners.length, 1);
+  const stored = await client.getVersioned(LEASE_KEY);
+  assert.deepEqual(stored?.body, bodies[winners[0]!]);
+  assert.equal(stored?.etag, results[winners[0]!]);
+
+  const swapped = await client.putIfMatch(LEASE_KEY, Buffer.from("v2"), stored!.etag);
+  assert.ok(swapped && swapped !== stored!.etag);
+  assert.equal(await client.putIfMatch(LEASE_KEY, Buffer.from("stale"), stored!.etag), null);
+  assert.equal((await client.getVersioned(LEASE_KEY))?.body.toString(), "v2");
+  assert.equal(await client.putIfMatch("missing.json", Buffer.from("x"), swapped), null, "a swap needs the object");
+  const swaps = await Promise.all(Array.from({ length: 8 }, (_, i) => client.putIfMatch(LEASE_KEY, Buffer.from(`v3 by ${i}`), swapped)));
+  assert.equal(swaps.filter((etag) => etag !== null).length, 1);
+
+  assert.equal(await probeConditionalWrites(client), true);
+  assert.deepEqual((await listAll(client, "")).map((o) => o.key), [LEASE_KEY], "no probe object left");
+});
+
+const lease = (client: ReplicaClient, owner: string, ttlMs: number) => new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
+
+async function leaseHolder(client: ReplicaClient): Promise<{ owner: string; generation: string }> {
+  const current = await client.getVersioned(LEASE_KEY);
+  assert.ok(current, "the lease object exists");
+  return JSON.parse(current.body.toString()) as { owner: string; generation: string };
+}
+
+test("lease on Azure Blob: a renewing holder keeps it (conflict for the newcomer); once idle past the TTL it is taken over, and the old holder's renewal conflicts", async () => {
+  const client = newClient();
+  const a = lease(client, "000000000000000a", 600);
+  await a.acquire("aaaaaaaaaaaaaaaa");
+  assert.equal((await leaseHolder(client)).owner, "000000000000000a");
+
+  let renewing = true;
+  const renewals = (async () => {
+    while (renewing) {
+      await a.renewIfDue("aaaaaaaaaaaaaaaa");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const b = lease(client, "000000000000000b", 600);
+  await assert.rejects(b.acquire("bbbbbbbbbbbbbbbb"), (err: unknown) => {
+    assert.ok(err instanceof WriterConflictError);
+    assert.equal(err.other.generation, "aaaaaaaaaaaaaaaa");
+    return true;
+  });
+  renewing = false;
+  await renewals;
+
+  await b.acquire("bbbbbbbbbbbbbbbb"); // A idle: B waits the lease out and takes it
+  const taken = await leaseHolder(client);
+  assert.equal(taken.owner, "000000000000000b");
+  assert.equal(taken.generation, "bbbbbbbbbbbbbbbb");
+  await assert.rejects(a.renewIfDue("aaaaaaaaaaaaaaaa"), (err: unknown) => err instanceof WriterConflictError && err.other.generation === "bbbbbbbbbbbbbbbb");
+  await b.release();
+  const c = lease(client, "000000000000000c", 60_000);
+  const startedAt = Date.now();
+  await c.acquire("cccccccccccccccc");
+  assert.ok(Date.now() - startedAt < 30_000, "a released lease is free at once");
+  assert.equal((await leaseHolder(client)).owner, "000000000000000c");
+});
