@@ -70,7 +70,8 @@ export const replicateCommand: Command = {
 async function replicate(dbPath: string, config: ReplicationConfig, io: CommandIo): Promise<number> {
   if (!existsSync(dbPath)) throw new Error(`${dbPath} does not exist (the program that writes it creates it)`);
   const logger = pino({ level: "info", base: { app: "litepaste", command: "replicate" } }, io.stderr);
-  const prepared = await prepareReplicator(dbPath, config, logger, openReplicaClient(config.replicaUrl, io.env, { onWarning: (message) => logger.warn(message) }), { pinWal: true });
+  const client = openReplicaClient(config.replicaUrl, io.env, { onWarning: (message) => logger.warn(message) });
+  const prepared = await prepareReplicator(dbPath, config, logger, client, { pinWal: true });
   const replicator = prepared.start();
   logger.info({ db: dbPath, replica: replicator.status().target }, "replicating");
 
