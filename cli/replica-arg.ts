@@ -4,7 +4,7 @@ import { UsageError } from "../internal/usage-error.js";
 import type { CommandIo } from "./command.js";
 import type { ReplicaClient } from "../replication/replica/client.js";
 import { isGenerationId } from "../replication/replica/layout.js";
-import { openReplicaClient, parseReplicaUrl, ReplicaUrlError } from "../replication/replica/url.js";
+import { openReplicaClient, ReplicaUrlError, replicaTypeOf } from "../replication/replica/url.js";
 
 export const URL_HELP = `URL is s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], a provider
 host as s3://BUCKET.s3.REGION.backblazeb2.com/path, file:///dir or an absolute directory
@@ -30,7 +30,7 @@ export function openReplicaArg(command: string, positional: readonly string[], i
   const url = positional[0]!;
   try {
     const onWarning = (message: string) => io.stderr.write(`litepaste ${command}: warning: ${message}\n`);
-    return { client: openReplicaClient(url, env, { onWarning }), replicaType: parseReplicaUrl(url, env).kind };
+    return { client: openReplicaClient(url, env, { onWarning }), replicaType: replicaTypeOf(url, env) };
   } catch (err) {
     if (err instanceof ReplicaUrlError) throw new UsageError(err.message);
     throw err;

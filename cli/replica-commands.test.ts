@@ -8,6 +8,7 @@ import { runCommand } from "./command.js";
 import { COMMANDS } from "./commands.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { litestreamFixtures } from "../testkit/paths.js";
+import { startAzurite } from "../testkit/azurite.js";
 import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
 import { useScratchDirs } from "../testkit/scratch.js";
 
@@ -125,6 +126,23 @@ test("the listings read S3 too", async () => {
     return ["s3", "0000000000000000", i!, off!, String(o.size)].join(" ");
   }).sort();
   assert.deepEqual(walRows.map((r) => r.slice(0, 5).join(" ")).sort(), expected);
+});
+
+test("the listings and restore take the other replica types too (abs:// on Azurite)", async (t) => {
+  const azurite = await startAzurite();
+  t.after(() => azurite.dispose());
+  const url = azurite.url("cli-listing");
+  const client = openReplicaClient(url, azurite.env);
+  const { objects } = fixtureCopy();
+  for (const o of objects) await client.put(o.key, fs.readFileSync(path.join(fixture, o.key)));
+
+  const generations = await run("generations", [url], { env: azurite.env });
+  assert.equal(generations.code, 0, generations.stderr);
+  assert.deepEqual(tableRows(generations.stdout).slice(1).map((r) => r.slice(0, 2)), [["abs", "0000000000000000"]]);
+  const output = path.join(newDir("restored"), "db");
+  const restored = await run("restore", ["-o", output, url], { env: azurite.env });
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.ok(fs.readFileSync(output).equals(expectedDb));
 });
 
 test("restore writes the database and one summary line off a terminal", async () => {

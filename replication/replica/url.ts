@@ -236,6 +236,13 @@ const BACKENDS: ReadonlyMap<string, BackendOpener> = new Map<string, BackendOpen
   ["sftp", openSftpReplicaClient],
 ]);
 
+/** The replica type a URL names, as Litestream's listings print it: "file", "s3", "abs", "gcs" or "sftp". */
+export function replicaTypeOf(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const read = readReplicaUrl(url, {});
+  const scheme = read.split?.scheme ?? "";
+  return BACKENDS.has(scheme) ? scheme : locate(read, env).kind;
+}
+
 /** A client for the replica at `url`; throws ReplicaUrlError when the URL or the credentials are unusable. */
 export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
   const read = readReplicaUrl(url, options);
