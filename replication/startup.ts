@@ -7,7 +7,7 @@ import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
 import { fingerprintDatabase } from "./sqlite/database-file.js";
 import { generationPrefix, parseReplicaKey } from "./replica/layout.js";
 import { removePosition, takePosition, type PersistedPosition } from "./writer/position.js";
-import type { ReplicaClient } from "./replica/client.js";
+import type { ConditionalReplicaClient, ReplicaClient } from "./replica/client.js";
 import { NoReplicaError, restoreReplica } from "./restore.js";
 import { Replicator, type GenerationPlan, type ReplicatorOptions } from "./replicator.js";
 import { WriterGuard } from "./writer/single-writer.js";
@@ -99,7 +99,8 @@ export async function prepareReplicator(
   dbPath: string,
   config: ReplicationConfig,
   logger: Logger,
-  client: ReplicaClient,
+  /** Conditional writes for the replica lease; the rest of replication uses it as a plain ReplicaClient. */
+  client: ConditionalReplicaClient,
   tuning: ReplicatorTuning = {},
 ): Promise<PreparedReplicator> {
   const { restored, restoredFrom, plan } = await decideStartup(dbPath, client, logger);

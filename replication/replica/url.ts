@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { FileReplicaClient } from "./file/client.js";
-import type { ReplicaClient } from "./client.js";
+import type { ConditionalReplicaClient } from "./client.js";
 import { S3ReplicaClient, type S3Credentials, type S3ReplicaClientOptions } from "./s3/client.js";
 
 const ACCEPTED_FORMS = "s3://bucket/path[?endpoint=URL&region=REGION&forcePathStyle=true], file:///absolute/dir or a directory path";
@@ -138,7 +138,7 @@ export interface OpenReplicaOptions {
 }
 
 /** A client for the replica at `url`; throws ReplicaUrlError when the URL or the credentials are unusable. */
-export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
+export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ConditionalReplicaClient {
   const location = parseReplicaUrl(url, env);
   const description = describeReplicaUrl(url);
   if (location.kind === "file") return new FileReplicaClient(location.dir, description, options.onRequest);

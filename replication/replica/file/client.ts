@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
-import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
+import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
 
 /** Temporary files start with a dot, and listings skip dot-files. */
 const TEMP_PREFIX = ".";
@@ -37,7 +37,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-export class FileReplicaClient implements ReplicaClient {
+export class FileReplicaClient implements ConditionalReplicaClient {
   readonly root: string;
   readonly description: string;
 

@@ -8,7 +8,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
 import {
-  ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
+  ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject,
 } from "../client.js";
 
 /** DeleteObjects takes at most this many keys per request. */
@@ -71,7 +71,7 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
-export class S3ReplicaClient implements ReplicaClient {
+export class S3ReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   readonly s3: S3Client;
   private readonly options: S3ReplicaClientOptions;
