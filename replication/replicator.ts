@@ -482,7 +482,8 @@ export class Replicator {
     try {
       const known = stream.held?.to ?? stream.position;
       // After our TRUNCATE (see Checkpointer.truncateWal) and before the next write, the
-      // database file alone holds the round `known`, all of it shipped: as good an image of it as before.
+      // database file alone holds the round `known`, all of it shipped: as good an image
+      // of it as before.
       const truncated = image.walHeader === null && stream.held === null && known.header !== null && stream.expectedRestart?.header.equals(known.header) === true;
       if (known.header && !truncated && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;

@@ -65,7 +65,7 @@ export interface RestoreResult {
   readonly bytes: number;
 }
 
-export interface RestorePlan {
+interface RestorePlan {
   readonly generation: string;
   readonly snapshot: SnapshotInfo;
   /** In apply order: by index, then offset. */
@@ -80,7 +80,7 @@ function describeTarget(target: RestoreTarget): string {
 }
 
 /** Chooses what to restore, and checks from the names alone that the WAL has no gap. */
-export function planRestore(summary: ReplicaSummary, target: RestoreTarget = {}): RestorePlan {
+function planRestore(summary: ReplicaSummary, target: RestoreTarget = {}): RestorePlan {
   if (summary.generations.length === 0) throw new NoReplicaError(summary.description);
   const { index, timestamp } = target;
   const generation = target.generation === undefined

@@ -3,7 +3,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import type { Logger } from "pino";
-import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
+import { DEFAULT_LEASE_TTL_MS, type ReplicationConfig } from "./config.js";
 import { fingerprintDatabase } from "./sqlite/database-file.js";
 import { generationPrefix, parseReplicaKey } from "./replica/layout.js";
 import { removePosition, takePosition, type PersistedPosition } from "./writer/position.js";
@@ -13,7 +13,7 @@ import { Replicator, type GenerationPlan, type ReplicatorOptions } from "./repli
 import { WriterGuard } from "./writer/single-writer.js";
 import { walPathOf } from "./sqlite/wal-tail.js";
 
-export interface StartupDecision {
+interface StartupDecision {
   /** The database was missing and has been restored from the replica. */
   readonly restored: boolean;
   /** The generation restored from, when `restored`. */
@@ -27,7 +27,7 @@ export interface StartupDecision {
  * Database present: continue the generation of the last clean stop if the record of it
  * still matches both the database and the replica, else plan a new generation.
  */
-export async function decideStartup(dbPath: string, client: ReplicaClient, logger: Logger): Promise<StartupDecision> {
+async function decideStartup(dbPath: string, client: ReplicaClient, logger: Logger): Promise<StartupDecision> {
   const walPath = walPathOf(dbPath);
   const walBytes = statSync(walPath, { throwIfNoEntry: false })?.size ?? 0;
   const dbBytes = statSync(dbPath, { throwIfNoEntry: false })?.size;
@@ -110,7 +110,7 @@ export async function prepareReplicator(
     start() {
       if (started) throw new Error("replication already started");
       started = true;
-      const leaseTtlMs = config.leaseTtlMs ?? REPLICATION_DEFAULTS.leaseTtlMs;
+      const leaseTtlMs = config.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
       const guard = new WriterGuard({ dbPath, client, leaseTtlMs, logger, restoredFrom });
       return new Replicator({ ...tuning, dbPath, client, config, logger, plan, guard });
     },

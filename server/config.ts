@@ -3,8 +3,9 @@
 // typed Config. Precedence: flag, then environment, then default.
 
 import path from "node:path";
-import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
+import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/index.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
+// eslint-disable-next-line no-restricted-imports -- until go-flags.ts moves to cli/ (issue 10, item 3)
 import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
 
 export interface Config {
