@@ -10,6 +10,19 @@ export default tseslint.config(
     languageOptions: { globals: { window: "readonly", document: "readonly", fetch: "readonly", navigator: "readonly", console: "readonly", FormData: "readonly", Blob: "readonly", Error: "readonly" } },
   },
   {
+    // The server sees replication through replication/index.ts only: the rest of
+    // replication/ can be rearranged without touching server/.
+    files: ["server/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{
+          regex: "(^|/)replication/(?!index\\.js$)",
+          message: "server/ imports replication/ only through replication/index.js (re-export what it needs there).",
+        }],
+      }],
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },

@@ -8,15 +8,26 @@ export interface ReplicationConfig {
   readonly syncTimeoutMs: number;
   readonly snapshotIntervalMs: number;
   readonly retentionMs: number;
-  /** How long the replica lease lasts unrenewed (REPLICATION_DEFAULTS.leaseTtlMs when absent). */
+  /** How long the replica lease lasts unrenewed (DEFAULT_LEASE_TTL_MS when absent). */
   readonly leaseTtlMs?: number;
 }
 
+export const DEFAULT_SYNC_MODE = "async";
+/** Litestream's default sync interval. */
+export const DEFAULT_SYNC_INTERVAL_MS = 1000;
+/** How long a sync-mode upload waits for the replica, and a clean stop for the last writes. */
+export const DEFAULT_SYNC_TIMEOUT_MS = 10_000;
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 24 * 3_600_000;
+/** Litestream's default retention. */
+export const DEFAULT_RETENTION_MS = 24 * 3_600_000;
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+/** The defaults above by ReplicationConfig field, for tables of settings (the server's flags, the replicate command). */
 export const REPLICATION_DEFAULTS = {
-  syncMode: "async",
-  syncIntervalMs: 1000,
-  syncTimeoutMs: 10_000,
-  snapshotIntervalMs: 24 * 3_600_000,
-  retentionMs: 24 * 3_600_000,
-  leaseTtlMs: 30_000,
+  syncMode: DEFAULT_SYNC_MODE,
+  syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
+  syncTimeoutMs: DEFAULT_SYNC_TIMEOUT_MS,
+  snapshotIntervalMs: DEFAULT_SNAPSHOT_INTERVAL_MS,
+  retentionMs: DEFAULT_RETENTION_MS,
+  leaseTtlMs: DEFAULT_LEASE_TTL_MS,
 } as const;

@@ -1,4 +1,5 @@
-// Built-in replication: what the server calls. See docs/design/replication.md.
+// Built-in replication: what the server calls, and the only module of replication/ that
+// server/ may import (eslint.config.js enforces it). See docs/design/replication.md.
 //
 //   const prepared = await prepareReplication(dbPath, config, logger); // before opening the database
 //   const store = openStore(dbPath, …);                                  // journal_mode=WAL, wal_autocheckpoint=0
@@ -10,15 +11,18 @@
 import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { newReplicationCounters, requestCounter, type ReplicationMetrics } from "./counters.js";
-import { openReplicaClient } from "./replica/url.js";
 import type { ReplicationStatus } from "./replicator.js";
-import { prepareReplicator } from "./startup.js";
 
-export { ReplicationTimeoutError, type ReplicationStatus } from "./replicator.js";
+// Light on purpose: the server's configuration imports this module for every command
+// (a cold `litepaste restore` included), so the replica clients, SQLite and the
+// replicator load only when replication is prepared (see prepareReplication).
+export { ReplicationTimeoutError } from "./commit-waiters.js";
+export type { ReplicationStatus } from "./replicator.js";
 export type { CheckpointMode, ReplicationMetrics } from "./counters.js";
-
-/** Reserved for callbacks from replication into the app; none yet. */
-export type ReplicationHooks = Record<string, never>;
+export {
+  DEFAULT_LEASE_TTL_MS, DEFAULT_RETENTION_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE,
+  DEFAULT_SYNC_TIMEOUT_MS, REPLICATION_DEFAULTS, type ReplicationConfig,
+} from "./config.js";
 
 export interface PreparedReplication {
   /** The database was missing and was restored from the replica. */
@@ -53,6 +57,7 @@ export interface Replication {
  * last clean stop so that a clean restart continues the same generation.
  */
 export async function prepareReplication(dbPath: string, config: ReplicationConfig, logger: Logger): Promise<PreparedReplication> {
+  const [{ openReplicaClient }, { prepareReplicator }] = await Promise.all([import("./replica/url.js"), import("./startup.js")]);
   const counters = newReplicationCounters();
   const client = openReplicaClient(config.replicaUrl, process.env, {
     onRequest: requestCounter(counters),

@@ -1,12 +1,13 @@
-// The shipper: streams the database's WAL into the replica (Litestream v0.3 layout),
-// owns checkpoints, takes snapshots, enforces retention.
+// The shipper: streams the database's WAL into the replica (Litestream v0.3 layout), and
+// drives the parts that do the rest, each in ./ship/: the retry back-off, the snapshot and
+// retention schedules, the lag clock and the checkpointer.
 //
 // One position describes what the replica holds: generation G, WAL round `index`, the
 // first `offset` bytes of that round. A sync reads the committed frames after it from
-// `-wal` (./wal-tail.ts), uploads them as one segment, and advances it. Rounds advance
-// only through checkpoints the replicator itself made after shipping everything (see
-// maybeCheckpoint); any other change of the WAL is a lost continuity, answered with a new
-// generation: a new id, a snapshot, and the WAL from there on.
+// `-wal` (./sqlite/wal-tail.ts), uploads them as one segment, and advances it. Rounds
+// advance only through checkpoints the replicator itself made after shipping everything
+// (see commitUpload and ./ship/checkpointer.ts); any other change of the WAL is a lost
+// continuity, answered with a new generation: a new id, a snapshot, and the WAL from there on.
 
 import { EventEmitter, once } from "node:events";
 import { fstatSync, statSync } from "node:fs";
@@ -25,11 +26,22 @@ import type { ReplicaClient } from "./replica/client.js";
 import { enforceRetention } from "./retention.js";
 import { WriterConflictError, type WriterGuard } from "./writer/single-writer.js";
 import { captureDatabaseImage, uploadDatabaseImage, type DatabaseImage } from "./snapshot.js";
-import { parseWalHeader, walFrameSize, WAL_HEADER_SIZE } from "./sqlite/wal.js";
 import { WalPin } from "./sqlite/wal-pin.js";
 import { readWalTail, startOfRound, WalDiscontinuityError, walPathOf, type WalPosition, type WalSegment } from "./sqlite/wal-tail.js";
+import { DEFAULT_RETRY_BACKOFF_MAX_MS, RetryBackoff } from "./ship/backoff.js";
+import { Checkpointer, expectRestartAfter, type ExpectedRestart } from "./ship/checkpointer.js";
+import { LagClock } from "./ship/lag.js";
+import { RetentionSchedule } from "./ship/retention-schedule.js";
+import { SnapshotSchedule } from "./ship/snapshot-schedule.js";
 
 export { ReplicationTimeoutError } from "./commit-waiters.js";
+
+/** A segment stops at the last commit within this size (a larger single transaction ships whole). */
+export const DEFAULT_MAX_SEGMENT_BYTES = 16 << 20;
+/** Short: a checkpoint that waits on a lock blocks the event loop for this long. */
+const BUSY_TIMEOUT_MS = 100;
+/** The tick never runs more often than this, whatever the sync interval. */
+const MIN_TICK_MS = 10;
 
 export interface ReplicationStatus {
   mode: "async" | "sync";
@@ -66,30 +78,49 @@ export interface ReplicatorOptions {
    * processes write and checkpoint: no one can then restart the WAL behind our back.
    */
   readonly pinWal?: boolean;
-  /** Checkpoint once the shipped part of the WAL round reaches this many frames. */
+  /** DEFAULT_CHECKPOINT_THRESHOLD_PAGES (./ship/checkpointer.ts) when absent. */
   readonly checkpointThresholdPages?: number;
-  /** A `-wal` file this large is truncated (TRUNCATE checkpoint) once everything in it is shipped. */
+  /** DEFAULT_TRUNCATE_WAL_BYTES (./ship/checkpointer.ts) when absent. */
   readonly truncateWalBytes?: number;
   /** Where to count what replication does (for metrics); the replica client may count into it too. */
   readonly counters?: ReplicationCounters;
-  /** A segment stops at the last commit within this size (a larger single transaction ships whole). */
+  /** DEFAULT_MAX_SEGMENT_BYTES when absent. */
   readonly maxSegmentBytes?: number;
-  /** Shipping more WAL than the database's size triggers a snapshot, but never below this. */
+  /** DEFAULT_MIN_SNAPSHOT_TRIGGER_BYTES (./ship/snapshot-schedule.ts) when absent. */
   readonly minSnapshotTriggerBytes?: number;
+  /** DEFAULT_RETENTION_CHECK_INTERVAL_MS (./ship/retention-schedule.ts) when absent. */
   readonly retentionCheckIntervalMs?: number;
-  /**
-   * Upper bound of the retry back-off after failed uploads. Short: in sync mode uploads
-   * answer 503 until the next attempt succeeds, so recovery should follow the store's
-   * return within seconds; a failed attempt against a store that is down costs little.
-   */
+  /** Ceiling of the retry back-off after failed uploads: DEFAULT_RETRY_BACKOFF_MAX_MS (./ship/backoff.ts) when absent. */
   readonly maxRetryDelayMs?: number;
 }
 
-/** A row of `PRAGMA wal_checkpoint`: busy 1 when it could not finish; frames in the WAL; frames backfilled. */
-interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
+/** Where the replica is in a generation this run ships into. */
+interface Shipping {
+  readonly generation: string;
+  /** What the replica holds. */
+  position: WalPosition;
+  /** Frames read right before a full checkpoint of ours: the WAL may no longer have them. */
+  held: WalSegment | null;
+  expectedRestart: ExpectedRestart | null;
+}
+
+/** No generation yet (or it was lost): the next run starts one, for this reason. */
+interface Starting {
+  readonly generation: null;
+  readonly reason: string;
+}
+
+/** A segment just uploaded, and what the sync that read it knows. */
+interface Upload {
+  readonly segment: WalSegment;
+  /** What was read from the WAL (segment may add held frames before it); null when only held frames went up. */
+  readonly next: WalSegment | null;
+  /** Nothing committed before the read is left out. */
+  readonly caughtUp: boolean;
+  readonly compressedBytes: number;
+  /** The waiters' read sequence (CommitWaiters.nextRead) and the lag's start, taken when the sync began. */
+  readonly readSeq: number;
+  readonly since: number | null;
 }
 
 const NO_POSITION_CHECKSUM: readonly [number, number] = [0, 0];
@@ -107,14 +138,9 @@ function nextSecond(ms: number): number {
   return (Math.floor(ms / 1000) + 1) * 1000;
 }
 
-function expectRestartAfter(header: Buffer, end: number) {
-  return { header, end, salt1: (parseWalHeader(header).salt1 + 1) >>> 0 };
-}
-
 function openConnection(dbPath: string): Database.Database {
   const db = new Database(dbPath, { fileMustExist: true });
-  // Short: a checkpoint that waits on a lock blocks the event loop for this long.
-  db.pragma("busy_timeout = 100");
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
 }
 
@@ -125,13 +151,8 @@ export class Replicator {
   private readonly config: ReplicationConfig;
   private readonly logger: Logger;
   private readonly guard: WriterGuard;
-  private readonly checkpointThresholdPages: number;
-  private readonly truncateWalBytes: number;
   private readonly counters: ReplicationCounters;
   private readonly maxSegmentBytes: number;
-  private readonly minSnapshotTriggerBytes: number;
-  private readonly retentionCheckIntervalMs: number;
-  private readonly maxRetryDelayMs: number;
 
   /** For checkpoints. */
   private readonly db: Database.Database;
@@ -140,52 +161,35 @@ export class Replicator {
   /** The long-lived read transaction, when `pinWal` is on. */
   private readonly pin: WalPin | null;
 
-  /** The generation the replica holds a snapshot of; null until one is uploaded. */
-  private generation: string | null = null;
-  private newGenerationReason: string | null = null;
-  private position: WalPosition;
-  /** Frames read right before a full checkpoint of ours: the WAL may no longer have them. */
-  private held: WalSegment | null = null;
-  /**
-   * A WAL restart that loses nothing (see readWalTail's nextRoundSalt1): set when every
-   * frame of round `header` up to `end` is shipped, held or in the snapshot, and a restart
-   * is expected. It lapses when that round turns out to go on past `end`.
-   */
-  private expectedRestart: { readonly header: Buffer; readonly end: number; readonly salt1: number } | null = null;
+  private readonly checkpointer: Checkpointer;
+  private readonly backoff: RetryBackoff;
+  private readonly snapshots: SnapshotSchedule;
+  private readonly retention: RetentionSchedule;
+  private readonly lag = new LagClock();
+  private readonly waiters: CommitWaiters;
+
+  /** The generation the replica holds a snapshot of, or why one must be started. */
+  private stream: Shipping | Starting;
 
   private readonly timer: NodeJS.Timeout;
   private readonly events = new EventEmitter();
   private running: Promise<void> | null = null;
   private rerun = false;
+  /** A sync is wanted: something was committed, or someone waits for the replica. */
   private dirty = true;
   private walSignature = "";
-  private readonly waiters: CommitWaiters;
-  private unshippedSince: number | null = null;
-  /** The oldest commit the sync in flight is shipping: unshipped until its upload succeeds. */
-  private shippingSince: number | null = null;
-
-  private failures = 0;
-  private nextAttemptAt = 0;
-  private lastError: string | null = null;
   private lastSyncAt: Date | null = null;
   /** Set once another writer is detected; nothing is uploaded after that. */
   private conflict: WriterConflictError | null = null;
 
   private snapshotTask: Promise<void> | null = null;
-  /** Aborts a periodic snapshot's upload at stop (a generation's first snapshot is left to finish). */
-  private readonly snapshotAbort = new AbortController();
-  private lastSnapshotAt = 0;
-  private lastSnapshotIndex = 0;
-  private nextSnapshotAttemptAt = 0;
-  private shippedSinceSnapshot = 0;
-  private databaseBytes = 0;
-
   private retentionTask: Promise<void> | null = null;
-  private nextRetentionAt = 0;
-  /** Retention has new work only after an upload: an idle replica gets no requests at all. */
-  private uploadedSinceRetention = false;
 
-  private stopping = false;
+  /**
+   * Aborted when stopping begins: it is the "stopping" flag, and it aborts a periodic
+   * snapshot's upload (a generation's first snapshot is left to finish).
+   */
+  private readonly stopSignal = new AbortController();
   private stopped: Promise<void> | null = null;
 
   constructor(options: ReplicatorOptions) {
@@ -195,13 +199,8 @@ export class Replicator {
     this.config = options.config;
     this.logger = options.logger;
     this.guard = options.guard;
-    this.checkpointThresholdPages = options.checkpointThresholdPages ?? 1000;
-    this.truncateWalBytes = options.truncateWalBytes ?? 64 << 20;
     this.counters = options.counters ?? newReplicationCounters();
-    this.maxSegmentBytes = options.maxSegmentBytes ?? 16 << 20;
-    this.minSnapshotTriggerBytes = options.minSnapshotTriggerBytes ?? 1 << 20;
-    this.retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 3_600_000;
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
+    this.maxSegmentBytes = options.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
 
     this.db = openConnection(this.dbPath);
     const journalMode = this.db.pragma("journal_mode", { simple: true });
@@ -214,24 +213,38 @@ export class Replicator {
     this.pin?.hold();
     this.waiters = new CommitWaiters(this.config.syncTimeoutMs);
 
+    this.checkpointer = new Checkpointer({
+      db: this.db,
+      walPath: this.walPath,
+      pin: this.pin,
+      thresholdPages: options.checkpointThresholdPages,
+      truncateWalBytes: options.truncateWalBytes,
+      maxHeldBytes: this.maxSegmentBytes,
+      snapshotReading: () => this.snapshotDb.inTransaction,
+      counters: this.counters,
+      logger: this.logger,
+    });
+    const maxRetryDelayMs = options.maxRetryDelayMs ?? DEFAULT_RETRY_BACKOFF_MAX_MS;
+    this.backoff = new RetryBackoff(this.config.syncIntervalMs, maxRetryDelayMs);
+    this.retention = new RetentionSchedule(options.retentionCheckIntervalMs);
+    // A failed snapshot is retried after the longest upload back-off.
+    const snapshotOptions = { intervalMs: this.config.snapshotIntervalMs, minTriggerBytes: options.minSnapshotTriggerBytes, retryDelayMs: maxRetryDelayMs };
     const { plan } = options;
     if (plan.kind === "continue") {
-      this.generation = plan.generation;
-      this.position = roundStart(plan.index);
-      this.lastSnapshotAt = plan.lastSnapshot.at.getTime();
-      this.lastSnapshotIndex = plan.lastSnapshot.index;
-      this.databaseBytes = fstatSync(databaseDescriptor(this.dbPath)).size;
+      this.stream = { generation: plan.generation, position: roundStart(plan.index), held: null, expectedRestart: null };
+      const last = { index: plan.lastSnapshot.index, at: plan.lastSnapshot.at.getTime() };
+      this.snapshots = new SnapshotSchedule(snapshotOptions, last, fstatSync(databaseDescriptor(this.dbPath)).size);
     } else {
-      this.newGenerationReason = plan.reason;
-      this.position = roundStart(0);
+      this.stream = { generation: null, reason: plan.reason };
+      this.snapshots = new SnapshotSchedule(snapshotOptions);
     }
-    this.timer = setInterval(() => this.tick(), Math.max(10, this.config.syncIntervalMs));
+    this.timer = setInterval(() => this.tick(), Math.max(MIN_TICK_MS, this.config.syncIntervalMs));
     this.kick();
   }
 
   notifyCommit(): void {
     this.dirty = true;
-    this.unshippedSince ??= Date.now();
+    this.lag.committed();
   }
 
   waitUntilReplicated(): Promise<void> {
@@ -244,17 +257,20 @@ export class Replicator {
   }
 
   status(): ReplicationStatus {
+    const { stream } = this;
+    const position = stream.generation === null ? roundStart(0) : stream.position;
+    const lastError = this.backoff.lastError;
     return {
       mode: this.config.syncMode,
       target: this.client.description,
-      generation: this.generation,
-      index: this.position.index,
-      offset: this.position.offset,
-      lagSeconds: this.lagSeconds(),
+      generation: stream.generation,
+      index: position.index,
+      offset: position.offset,
+      lagSeconds: this.lag.seconds(),
       lastSyncAt: this.lastSyncAt,
-      lastError: this.conflict?.message ?? this.lastError,
+      lastError: this.conflict?.message ?? lastError,
       // Starting a generation (generation still null) is not a failure; failing to is.
-      healthy: this.conflict === null && this.lastError === null,
+      healthy: this.conflict === null && lastError === null,
       writerConflict: this.conflict && { generation: this.conflict.other.generation, host: this.conflict.other.host },
     };
   }
@@ -264,14 +280,13 @@ export class Replicator {
     return { ...counters, walBytes: statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0 };
   }
 
-  private lagSeconds(): number {
-    const oldest = Math.min(this.unshippedSince ?? Infinity, this.shippingSince ?? Infinity);
-    return oldest === Infinity ? 0 : (Date.now() - oldest) / 1000;
-  }
-
   stop(closeAppDatabase: () => void): Promise<void> {
     this.stopped ??= this.shutDown(closeAppDatabase);
     return this.stopped;
+  }
+
+  private get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
   }
 
   // ---- scheduling -------------------------------------------------------------------------
@@ -285,7 +300,8 @@ export class Replicator {
       this.walSignature = signature;
       this.notifyCommit();
     }
-    if (this.dirty || this.held || this.generation === null || this.waiters.waiting) this.kick();
+    const { stream } = this;
+    if (this.dirty || stream.generation === null || stream.held || this.waiters.waiting) this.kick();
     this.maybeStartSnapshot();
     this.maybeStartRetention();
   }
@@ -306,7 +322,7 @@ export class Replicator {
       this.rerun = true;
       return;
     }
-    if (Date.now() < this.nextAttemptAt) return;
+    if (!this.backoff.ready()) return;
     this.rerun = false;
     this.running = this.runOnce().finally(() => {
       this.running = null;
@@ -317,14 +333,20 @@ export class Replicator {
 
   private async runOnce(): Promise<void> {
     try {
-      if (this.generation === null) await this.startGeneration();
-      else if (!this.guard.holdsLease) await this.beforeUpload(this.generation); // at start: check before anything else
-      if (await this.syncOnce()) this.rerun = true;
+      const { stream } = this;
+      let shipping: Shipping;
+      if (stream.generation === null) {
+        shipping = await this.startGeneration(stream.reason);
+      } else {
+        shipping = stream;
+        if (!this.guard.holdsLease) await this.beforeUpload(shipping.generation); // at start: check before anything else
+      }
+      if (await this.syncOnce(shipping)) this.rerun = true;
     } catch (err) {
       if (err instanceof WriterConflictError) return; // handled by beforeUpload
       if (err instanceof WalDiscontinuityError) {
         this.logger.warn({ reason: err.message, replica: this.client.description }, "WAL continuity lost: starting a new generation");
-        this.loseGeneration(err.message);
+        this.stream = { generation: null, reason: err.message };
         this.rerun = true;
         return;
       }
@@ -333,23 +355,16 @@ export class Replicator {
   }
 
   private succeeded(): void {
-    if (this.lastError !== null) this.logger.info({ replica: this.client.description }, "replication recovered");
-    this.lastError = null;
-    this.failures = 0;
-    this.nextAttemptAt = 0;
+    if (this.backoff.succeed()) this.logger.info({ replica: this.client.description }, "replication recovered");
   }
 
   /** Logs when replication starts failing, not on every attempt; backs off exponentially. */
   private failed(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    if (this.lastError === null && !this.stopping) {
+    if (this.backoff.fail(message) && !this.stopping) {
       this.logger.error({ err: message, replica: this.client.description }, "replication failing; writes stay in the local WAL and will be retried");
     }
-    this.lastError = message;
-    this.failures += 1;
     this.counters.syncErrors += 1;
-    const backoff = Math.min(this.config.syncIntervalMs * 2 ** (this.failures - 1), this.maxRetryDelayMs);
-    this.nextAttemptAt = Date.now() + backoff;
   }
 
   /** The single-writer checks; a conflict stops replication here, whoever the caller. */
@@ -370,18 +385,10 @@ export class Replicator {
     if (this.conflict) return;
     this.conflict = err;
     this.logger.error(
-      { err: err.message, replica: this.client.description, generation: this.generation, otherGeneration: err.other.generation, otherHost: err.other.host },
+      { err: err.message, replica: this.client.description, generation: this.stream.generation, otherGeneration: err.other.generation, otherHost: err.other.host },
       "replication stopped: another writer uses this replica; restart this instance only once it is the only writer (see docs/replication.md, Single writer)",
     );
     this.waiters.rejectAll(err);
-  }
-
-  private loseGeneration(reason: string): void {
-    this.generation = null;
-    this.newGenerationReason = reason;
-    this.held = null;
-    this.expectedRestart = null;
-    this.position = roundStart(0);
   }
 
   // ---- generations and snapshots -----------------------------------------------------------
@@ -395,7 +402,7 @@ export class Replicator {
    * back its timestamp (one LIST of the replica and one of the generation: generations start
    * rarely), and uploaded again a second later if the store's clock still says otherwise.
    */
-  private async startGeneration(): Promise<void> {
+  private async startGeneration(reason: string): Promise<Shipping> {
     const generation = newGenerationId();
     await this.beforeUpload(generation);
     const mustFollow = await this.newestObjectTime(GENERATIONS_PREFIX);
@@ -418,22 +425,21 @@ export class Replicator {
     } finally {
       image.release();
     }
-    this.generation = generation;
-    this.position = image.walHeader ? startOfRound(0, image.walHeader) : roundStart(0);
-    this.held = null;
-    // With a pin, the round in place cannot grow unseen and then restart: frames added after
-    // the image are not backfilled while the pin holds (a pin taken with everything
-    // backfilled blocks all backfilling), and only a fully backfilled WAL restarts. So a
-    // restart before anything was shipped means the round ended where the image did.
-    this.expectedRestart = this.pin && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null;
-    this.databaseBytes = image.pageCount * image.pageSize;
-    this.lastSnapshotAt = Date.now();
-    this.lastSnapshotIndex = 0;
-    this.shippedSinceSnapshot = 0;
-    this.nextRetentionAt = 0;
-    this.uploadedSinceRetention = true;
-    this.logger.info({ generation, reason: this.newGenerationReason, replica: this.client.description }, "replication: new generation");
-    this.newGenerationReason = null;
+    const shipping: Shipping = {
+      generation,
+      position: image.walHeader ? startOfRound(0, image.walHeader) : roundStart(0),
+      held: null,
+      // With a pin, the round in place cannot grow unseen and then restart: frames added after
+      // the image are not backfilled while the pin holds (a pin taken with everything
+      // backfilled blocks all backfilling), and only a fully backfilled WAL restarts. So a
+      // restart before anything was shipped means the round ended where the image did.
+      expectedRestart: this.pin && image.walHeader ? expectRestartAfter(image.walHeader, image.walOffset) : null,
+    };
+    this.stream = shipping;
+    this.snapshots.newGeneration(image.pageCount * image.pageSize);
+    this.retention.newGeneration();
+    this.logger.info({ generation, reason, replica: this.client.description }, "replication: new generation");
+    return shipping;
   }
 
   /** The newest lastModified under `prefix`, in ms; null when there is nothing. */
@@ -444,24 +450,18 @@ export class Replicator {
   }
 
   private maybeStartSnapshot(): void {
-    if (this.snapshotTask || this.stopping || this.generation === null || this.lastError !== null) return;
-    const now = Date.now();
-    if (now < this.nextSnapshotAttemptAt) return;
-    // One snapshot per WAL index: another one at the same index would replace it (same
-    // key), and a point-in-time restore to before the replacement would lose its start.
-    if ((this.held?.to ?? this.position).index === this.lastSnapshotIndex) return;
-    // An idle database needs no new snapshot: the last one and the WAL after it restore it.
-    const dueByTime = now - this.lastSnapshotAt >= this.config.snapshotIntervalMs && this.shippedSinceSnapshot > 0;
-    const dueBySize = this.shippedSinceSnapshot > Math.max(this.databaseBytes, this.minSnapshotTriggerBytes);
-    if (!dueByTime && !dueBySize) return;
-    const generation = this.generation;
-    this.snapshotTask = this.snapshot(generation)
+    const { stream } = this;
+    if (this.snapshotTask || this.stopping || stream.generation === null || this.backoff.lastError !== null) return;
+    const reason = this.snapshots.due((stream.held?.to ?? stream.position).index);
+    if (reason === null) return;
+    const { generation } = stream;
+    this.snapshotTask = this.snapshot(stream)
       .then(
         (taken) => {
-          if (taken) this.logger.info({ generation, reason: dueByTime ? "interval" : "WAL larger than the database" }, "replication: snapshot");
+          if (taken) this.logger.info({ generation, reason }, "replication: snapshot");
         },
         (err: unknown) => {
-          this.nextSnapshotAttemptAt = Date.now() + this.maxRetryDelayMs;
+          this.snapshots.failed();
           if (!this.stopping && !this.conflict) this.logger.warn({ err: (err as Error).message, generation }, "replication: snapshot failed; will retry");
         },
       )
@@ -477,23 +477,22 @@ export class Replicator {
    * already holds would bring back older versions of pages it has newer ones of.
    * Returns false when it was not the moment (the WAL moved on, or the generation ended).
    */
-  private async snapshot(generation: string): Promise<boolean> {
+  private async snapshot(stream: Shipping): Promise<boolean> {
     const image = captureDatabaseImage(this.snapshotDb, this.dbPath);
     try {
-      const known = this.held?.to ?? this.position;
-      // After our TRUNCATE (see truncateWal) and before the next write, the database file
-      // alone holds the round `known`, all of it shipped: as good an image of it as before.
-      const truncated = image.walHeader === null && this.held === null && known.header !== null && this.expectedRestart?.header.equals(known.header) === true;
+      const known = stream.held?.to ?? stream.position;
+      // After our TRUNCATE (see Checkpointer.truncateWal) and before the next write, the
+      // database file alone holds the round `known`, all of it shipped: as good an image
+      // of it as before.
+      const truncated = image.walHeader === null && stream.held === null && known.header !== null && stream.expectedRestart?.header.equals(known.header) === true;
       if (known.header && !truncated && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;
-      if (index === this.lastSnapshotIndex || !(await this.shippedThrough(generation, index, image))) return false;
-      await this.beforeUpload(generation);
-      const before = this.shippedSinceSnapshot;
-      await this.uploadSnapshot(snapshotKey(generation, index), image, this.snapshotAbort.signal);
-      this.lastSnapshotAt = Date.now();
-      this.lastSnapshotIndex = index;
-      this.uploadedSinceRetention = true;
-      this.shippedSinceSnapshot -= before;
+      if (index === this.snapshots.lastIndex || !(await this.shippedThrough(stream, index, image))) return false;
+      await this.beforeUpload(stream.generation);
+      const covered = this.snapshots.pendingBytes;
+      await this.uploadSnapshot(snapshotKey(stream.generation, index), image, this.stopSignal.signal);
+      this.snapshots.taken(index, covered);
+      this.retention.uploaded();
       return true;
     } finally {
       image.release();
@@ -507,10 +506,10 @@ export class Replicator {
     this.counters.snapshotSeconds += (performance.now() - started) / 1000;
   }
 
-  private async shippedThrough(generation: string, index: number, image: DatabaseImage): Promise<boolean> {
+  private async shippedThrough(stream: Shipping, index: number, image: DatabaseImage): Promise<boolean> {
     for (;;) {
-      if (this.stopping || this.generation !== generation) return false;
-      const p = this.position;
+      if (this.stopping || this.stream !== stream) return false;
+      const p = stream.position;
       if (image.walOffset === 0 || p.index > index) return true;
       if (p.index === index && p.header) {
         if (!image.walHeader || !p.header.equals(image.walHeader)) return false;
@@ -523,15 +522,13 @@ export class Replicator {
   }
 
   private maybeStartRetention(): void {
-    if (this.retentionTask || this.stopping || this.generation === null || !this.uploadedSinceRetention || Date.now() < this.nextRetentionAt) return;
-    this.nextRetentionAt = Date.now() + this.retentionCheckIntervalMs;
-    this.uploadedSinceRetention = false;
-    const generation = this.generation;
-    this.retentionTask = enforceRetention(this.client, generation, this.config.retentionMs, this.logger)
+    const { stream } = this;
+    if (this.retentionTask || this.stopping || stream.generation === null || !this.retention.take()) return;
+    this.retentionTask = enforceRetention(this.client, stream.generation, this.config.retentionMs, this.logger)
       .then(
         () => undefined,
         (err: unknown) => {
-          this.uploadedSinceRetention = true;
+          this.retention.failed();
           this.logger.warn({ err: (err as Error).message, replica: this.client.description }, "replication: retention failed; will retry");
         },
       )
@@ -547,20 +544,17 @@ export class Replicator {
    * more is waiting. `onCaughtUp` runs synchronously right after a read found nothing to
    * ship, so that no write of this process can come between the two.
    */
-  private async syncOnce(onCaughtUp?: () => void): Promise<boolean> {
-    const generation = this.generation!;
+  private async syncOnce(stream: Shipping, onCaughtUp?: () => void): Promise<boolean> {
     const readSeq = this.waiters.nextRead();
     this.dirty = false;
-    const unshippedSince = this.unshippedSince;
-    this.unshippedSince = null;
-    this.shippingSince = unshippedSince;
+    const since = this.lag.startShipping();
 
     let segment: WalSegment | null;
     let caughtUp: boolean;
     let next: WalSegment | null;
     try {
-      const held = this.held;
-      next = readWalTail(this.walPath, held?.to ?? this.position, { nextRoundSalt1: this.expectedRestart?.salt1 ?? null, maxBytes: this.maxSegmentBytes });
+      const { held } = stream;
+      next = readWalTail(this.walPath, held?.to ?? stream.position, { nextRoundSalt1: stream.expectedRestart?.salt1 ?? null, maxBytes: this.maxSegmentBytes });
       if (held && next && next.from.index !== held.to.index) {
         // The WAL restarted after our checkpoint: ship the old round's tail now, the new round next.
         segment = held;
@@ -571,12 +565,12 @@ export class Replicator {
         caughtUp = next?.complete ?? true;
       }
     } catch (err) {
-      this.stillUnshipped(unshippedSince);
+      this.stillUnshipped(since);
       throw err;
     }
 
     if (!segment) {
-      this.shippingSince = null;
+      this.lag.shipped();
       this.succeeded();
       this.waiters.shipped(readSeq);
       onCaughtUp?.();
@@ -584,33 +578,47 @@ export class Replicator {
     }
     const compressed = lz4FrameEncode(segment.data);
     try {
-      await this.beforeUpload(generation);
-      await this.client.put(walSegmentKey(generation, segment.from.index, segment.from.offset), compressed);
+      await this.beforeUpload(stream.generation);
+      await this.client.put(walSegmentKey(stream.generation, segment.from.index, segment.from.offset), compressed);
     } catch (err) {
-      this.stillUnshipped(unshippedSince);
+      this.stillUnshipped(since);
       throw err;
     }
+    this.commitUpload(stream, { segment, next, caughtUp, compressedBytes: compressed.length, readSeq, since });
+    return !caughtUp;
+  }
 
-    // Uploaded. From here to the end of maybeCheckpoint there is no await: see there why.
-    this.position = segment.to;
-    this.held = null;
-    this.shippingSince = null;
-    const expected = this.expectedRestart;
+  /**
+   * The segment is in the replica: advance the position, record the upload, resolve the
+   * waiters it satisfies, then let the checkpointer run. One synchronous function on
+   * purpose, called right after the upload's await: the checkpointer's read of what was
+   * committed meanwhile and its checkpoint must start from the position this upload
+   * reached with no write of the app in between (see ./ship/checkpointer.ts).
+   */
+  private commitUpload(stream: Shipping, upload: Upload): void {
+    const { segment, next, compressedBytes } = upload;
+    stream.position = segment.to;
+    stream.held = null;
+    this.lag.shipped();
+    const expected = stream.expectedRestart;
     if (next && expected && (!next.to.header!.equals(expected.header) || next.to.offset > expected.end)) {
-      this.expectedRestart = null; // the expected restart came, or the round went on after all
+      stream.expectedRestart = null; // the expected restart came, or the round went on after all
     }
     this.lastSyncAt = new Date();
-    this.uploadedSinceRetention = true;
+    this.retention.uploaded();
     this.counters.syncs += 1;
-    this.counters.shippedBytes += compressed.length;
+    this.counters.shippedBytes += compressedBytes;
     this.counters.shippedWalBytes += segment.data.length;
     this.succeeded(); // before resolving waiters, so that they see the healthy status
-    this.shippedSinceSnapshot += segment.data.length;
-    this.databaseBytes = segment.pageCount * segment.pageSize;
-    if (caughtUp) this.waiters.shipped(readSeq);
-    else this.stillUnshipped(unshippedSince);
-    this.maybeCheckpoint();
-    return !caughtUp;
+    this.snapshots.shipped(segment.data.length, segment.pageCount * segment.pageSize);
+    if (upload.caughtUp) this.waiters.shipped(upload.readSeq);
+    else this.stillUnshipped(upload.since);
+    if (this.stopping) return;
+    const full = this.checkpointer.checkpoint(stream.position);
+    if (full) {
+      stream.held = full.held;
+      stream.expectedRestart = full.expectedRestart;
+    }
   }
 
   /**
@@ -619,96 +627,18 @@ export class Replicator {
    * new is written).
    */
   private stillUnshipped(since: number | null): void {
-    this.unshippedSince = Math.min(since ?? Date.now(), this.unshippedSince ?? Date.now());
-    this.shippingSince = null;
+    this.lag.stillUnshipped(since);
     this.dirty = true;
-  }
-
-  /**
-   * Checkpoints belong to the replicator, and only shipped frames may be checkpointed: a
-   * checkpoint that backfills every frame lets the next write restart the WAL over them.
-   *
-   * Why this is safe in the server (no pin): it runs right after a successful upload, in
-   * the same synchronous step (better-sqlite3 is synchronous and the app writes from this
-   * thread, so no write of the app can come between). First it reads the frames committed
-   * while the upload was in flight and keeps them in memory (`held`: what one upload's
-   * duration of writes produced); then it checkpoints PASSIVE (never waits on readers or
-   * writers: writers are never stalled). If that backfilled every frame and the WAL holds
-   * exactly the frames we know of, the next write restarts the WAL with salt-1 + 1, and
-   * that restart is the next index: every frame of the old round is in the replica or in
-   * `held`. Anything else (a partial checkpoint, frames we have not seen) sets no
-   * expectation, so a later restart counts as lost continuity. During an outage no upload
-   * succeeds, so nothing is checkpointed and the WAL keeps every unshipped frame.
-   *
-   * With a pin (other processes write): the pin is first moved to the WAL's current end,
-   * then the frames are read, so the checkpoint cannot backfill anything we have not read
-   * and nobody can restart the WAL while it runs. After a full checkpoint the pin must be
-   * renewed for the restart to be possible at all; that is done under the write lock for
-   * an instant, so that no commit lands between the old pin and the new one (see WalPin).
-   *
-   * A PASSIVE checkpoint never shrinks `-wal`: it keeps its largest size (after an outage,
-   * that of everything written during it). So once a full checkpoint left nothing in the
-   * WAL that is not in the replica or `held`, a large file is truncated (see truncateWal).
-   */
-  private maybeCheckpoint(): void {
-    const { position } = this;
-    if (this.stopping || !position.header) return;
-    const header = parseWalHeader(position.header);
-    const frameSize = walFrameSize(header.pageSize);
-    if ((position.offset - WAL_HEADER_SIZE) / frameSize < this.checkpointThresholdPages) return;
-    this.pin?.renew();
-    let tail: WalSegment | null;
-    try {
-      tail = readWalTail(this.walPath, position, { nextRoundSalt1: null, maxBytes: this.maxSegmentBytes });
-    } catch {
-      return; // the next sync meets the same problem and handles it
-    }
-    if (tail && !tail.complete) return; // too much to hold in memory: checkpoint after the next sync
-    const knownFrames = ((tail?.to.offset ?? position.offset) - WAL_HEADER_SIZE) / frameSize;
-    let result: CheckpointResult | undefined;
-    try {
-      result = (this.db.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[])[0];
-      this.counters.checkpoints.passive += 1;
-    } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, "replication: checkpoint skipped");
-    }
-    const full = result !== undefined && result.busy === 0 && result.log === knownFrames && result.checkpointed === result.log;
-    if (full && (this.pin?.renewAfterCheckpoint(this.db, tail?.to ?? position) ?? true)) {
-      this.held = tail;
-      this.expectedRestart = expectRestartAfter(position.header, (tail?.to ?? position).offset);
-      this.truncateWal();
-    }
-  }
-
-  /**
-   * Right after a full checkpoint of ours, in the same synchronous step: TRUNCATE only has
-   * the WAL's restart left to do, and it restarts it the way the next write would have
-   * (salt-1 + 1, which `expectedRestart` awaits), then truncates the file to 0 bytes (which
-   * readWalTail reads as "nothing new" while a restart is expected). TRUNCATE waits on
-   * readers of the WAL through the busy handler, blocking the event loop: so not while a
-   * snapshot holds its read transaction, nor with a pin (a reader by design). If it is busy
-   * all the same, the PASSIVE checkpoint stands and the file is truncated another time.
-   */
-  private truncateWal(): void {
-    if (this.pin || this.snapshotDb.inTransaction) return;
-    if ((statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0) < this.truncateWalBytes) return;
-    try {
-      const result = (this.db.pragma("wal_checkpoint(TRUNCATE)") as CheckpointResult[])[0];
-      if (result?.busy === 0) this.counters.checkpoints.truncate += 1;
-    } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, "replication: WAL truncation skipped");
-    }
   }
 
   // ---- stopping ------------------------------------------------------------------------------
 
   private async shutDown(closeAppDatabase: () => void): Promise<void> {
-    this.stopping = true;
-    clearInterval(this.timer);
-    this.guard.interrupt(); // a wait for another writer's lease ends now
     // A periodic snapshot can wait for the next run; a new generation's first one cannot:
     // without it nothing of this run reaches the replica, so it is left to finish.
-    this.snapshotAbort.abort();
+    this.stopSignal.abort();
+    clearInterval(this.timer);
+    this.guard.interrupt(); // a wait for another writer's lease ends now
     this.events.emit("ran"); // wakes a snapshot waiting for the WAL to be shipped
     await Promise.allSettled([this.running, this.snapshotTask, this.retentionTask]);
 
@@ -718,17 +648,17 @@ export class Replicator {
       this.db.close();
       closeAppDatabase();
     };
-    const generation = this.generation;
-    const flushed = generation !== null && this.conflict === null && this.guard.holdsLease && (await this.flush(closeAll));
+    const shipping = this.stream.generation !== null && this.conflict === null ? this.stream : null;
+    const flushed = shipping !== null && this.guard.holdsLease && (await this.flush(shipping, closeAll));
     if (!flushed) {
-      if (generation !== null && this.conflict === null) {
-        this.lastError ??= `writes were still arriving after ${formatDuration(this.config.syncTimeoutMs)} of flushing`;
-        this.logger.error({ replica: this.client.description, err: this.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
+      if (shipping !== null) {
+        if (this.backoff.lastError === null) this.backoff.fail(`writes were still arriving after ${formatDuration(this.config.syncTimeoutMs)} of flushing`);
+        this.logger.error({ replica: this.client.description, err: this.backoff.lastError }, "replication: could not ship the last writes before stopping; the next start begins a new generation");
       }
       closeAll();
     }
     this.waiters.rejectAll(new Error("replication stopped"));
-    if (flushed) await this.persistPosition(generation);
+    if (flushed && shipping !== null) await this.persistPosition(shipping);
     if (this.conflict === null) await this.guard.release();
   }
 
@@ -737,7 +667,7 @@ export class Replicator {
    * found nothing left to ship. False (and `closeAll` not run) when that did not happen
    * within the sync timeout.
    */
-  private async flush(closeAll: () => void): Promise<boolean> {
+  private async flush(stream: Shipping, closeAll: () => void): Promise<boolean> {
     const deadline = Date.now() + this.config.syncTimeoutMs;
     let closed = false;
     const close = () => {
@@ -746,29 +676,29 @@ export class Replicator {
     };
     while (!closed && Date.now() < deadline) {
       try {
-        await this.syncOnce(close);
+        await this.syncOnce(stream, close);
       } catch (err) {
         if (err instanceof WalDiscontinuityError) {
-          this.lastError = err.message;
+          this.backoff.fail(err.message);
           return false;
         }
         if (err instanceof WriterConflictError) return false;
         this.failed(err);
-        await delay(Math.max(0, Math.min(this.nextAttemptAt, deadline) - Date.now()));
+        await delay(Math.max(0, Math.min(this.backoff.retryAt, deadline) - Date.now()));
       }
     }
     return closed;
   }
 
   /** After the app's close removed `-wal`, records where the next run continues. */
-  private async persistPosition(generation: string): Promise<void> {
+  private async persistPosition({ generation, position }: Shipping): Promise<void> {
     try {
       const wal = statSync(this.walPath, { throwIfNoEntry: false });
       if (wal && wal.size > 0) {
         this.logger.info({ wal: this.walPath }, "replication: the WAL outlived the database's close; the next start begins a new generation");
         return;
       }
-      const index = this.position.header ? this.position.index + 1 : this.position.index;
+      const index = position.header ? position.index + 1 : position.index;
       writePosition(this.dbPath, { generation, index, database: await fingerprintDatabase(this.dbPath) });
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, "replication: could not record the position; the next start begins a new generation");

@@ -2,14 +2,15 @@
 // generation, its newest snapshot at or before the target, then every WAL segment from the
 // snapshot's index up to the target; check the segments' names for gaps before
 // downloading, verify every frame while applying, check the result with SQLite, and only
-// then rename it into place. Memory stays bounded by one LZ4 block and one WAL frame.
+// then rename it into place (internal/durable-file.ts). Memory stays bounded by one LZ4
+// block and one WAL frame.
 
 import Database from "better-sqlite3";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { writeFileAtomically } from "../internal/durable-file.js";
 import { walSegmentKey } from "./replica/layout.js";
 import { createLz4FrameDecoder } from "./lz4/frame.js";
 import type { ReplicaClient } from "./replica/client.js";
@@ -64,7 +65,7 @@ export interface RestoreResult {
   readonly bytes: number;
 }
 
-export interface RestorePlan {
+interface RestorePlan {
   readonly generation: string;
   readonly snapshot: SnapshotInfo;
   /** In apply order: by index, then offset. */
@@ -79,7 +80,7 @@ function describeTarget(target: RestoreTarget): string {
 }
 
 /** Chooses what to restore, and checks from the names alone that the WAL has no gap. */
-export function planRestore(summary: ReplicaSummary, target: RestoreTarget = {}): RestorePlan {
+function planRestore(summary: ReplicaSummary, target: RestoreTarget = {}): RestorePlan {
   if (summary.generations.length === 0) throw new NoReplicaError(summary.description);
   const { index, timestamp } = target;
   const generation = target.generation === undefined
@@ -125,15 +126,6 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function fsyncPath(file: string): Promise<void> {
-  const handle = await fs.open(file, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -333,59 +325,53 @@ export async function restoreReplica(client: ReplicaClient, opts: RestoreOptions
   }
   const plan = planRestore(await summarizeReplica(client), opts);
   await fs.mkdir(path.dirname(output), { recursive: true });
-  const temp = `${output}.tmp-${randomBytes(4).toString("hex")}`;
   let bytes = 0;
   let segmentsDone = 0;
   const report = () => opts.onProgress?.({ bytes, segments: segmentsDone, totalSegments: plan.segments.length });
-  try {
-    const handle = await fs.open(temp, "wx+");
-    let index = plan.snapshot.index;
-    let offset = 0;
+  let index = plan.snapshot.index;
+  let offset = 0;
+  let size = 0;
+  await writeFileAtomically(output, async (handle) => {
     try {
-      try {
-        await pipeline(await client.get(plan.snapshot.key), createLz4FrameDecoder(), new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            handle.write(chunk, 0, chunk.byteLength, bytes).then(() => {
-              bytes += chunk.byteLength;
-              report();
-              callback();
-            }, callback);
-          },
-        }));
-      } catch (err) {
-        const message = (err as Error).message;
-        throw new Error(message.includes(plan.snapshot.key) ? message : `${plan.snapshot.key}: ${message}`, { cause: err });
-      }
-      const pageSize = await databasePageSize(handle, plan.snapshot.key);
-      let round: WalRoundApplier | undefined;
-      for (const segment of plan.segments) {
-        if (!round || segment.index !== index) {
-          await round?.flush();
-          round = new WalRoundApplier(handle, pageSize);
-          index = segment.index;
-        }
-        bytes += await round.apply(client, segment);
-        offset = round.position;
-        segmentsDone++;
-        report();
-      }
-      await round?.flush();
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await pipeline(await client.get(plan.snapshot.key), createLz4FrameDecoder(), new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          handle.write(chunk, 0, chunk.byteLength, bytes).then(() => {
+            bytes += chunk.byteLength;
+            report();
+            callback();
+          }, callback);
+        },
+      }));
+    } catch (err) {
+      const message = (err as Error).message;
+      throw new Error(message.includes(plan.snapshot.key) ? message : `${plan.snapshot.key}: ${message}`, { cause: err });
     }
-    checkDatabase(temp, opts.integrityCheck ?? false);
-    const { size } = await fs.stat(temp);
-    if (opts.overwrite) {
-      // A -wal left next to the old database would be replayed over the restored one.
-      await fs.rm(`${output}-wal`, { force: true });
-      await fs.rm(`${output}-shm`, { force: true });
+    const pageSize = await databasePageSize(handle, plan.snapshot.key);
+    let round: WalRoundApplier | undefined;
+    for (const segment of plan.segments) {
+      if (!round || segment.index !== index) {
+        await round?.flush();
+        round = new WalRoundApplier(handle, pageSize);
+        index = segment.index;
+      }
+      bytes += await round.apply(client, segment);
+      offset = round.position;
+      segmentsDone++;
+      report();
     }
-    await fs.rename(temp, output);
-    await fsyncPath(path.dirname(output));
-    return { generation: plan.generation, index, offset, bytes: size };
-  } catch (err) {
-    await Promise.all([temp, `${temp}-wal`, `${temp}-shm`, `${temp}-journal`].map((f) => fs.rm(f, { force: true })));
-    throw err;
-  }
+    await round?.flush();
+  }, {
+    beforeRename: async (temp) => {
+      checkDatabase(temp, opts.integrityCheck ?? false);
+      size = (await fs.stat(temp)).size;
+      if (opts.overwrite) {
+        // A -wal left next to the old database would be replayed over the restored one.
+        await fs.rm(`${output}-wal`, { force: true });
+        await fs.rm(`${output}-shm`, { force: true });
+      }
+    },
+    // What SQLite may have made beside the file while checking it.
+    leftovers: (temp) => [`${temp}-wal`, `${temp}-shm`, `${temp}-journal`],
+  });
+  return { generation: plan.generation, index, offset, bytes: size };
 }

@@ -3,17 +3,17 @@
 
 import { existsSync, statSync } from "node:fs";
 import type { Logger } from "pino";
-import { REPLICATION_DEFAULTS, type ReplicationConfig } from "./config.js";
+import { DEFAULT_LEASE_TTL_MS, type ReplicationConfig } from "./config.js";
 import { fingerprintDatabase } from "./sqlite/database-file.js";
 import { generationPrefix, parseReplicaKey } from "./replica/layout.js";
 import { removePosition, takePosition, type PersistedPosition } from "./writer/position.js";
-import type { ReplicaClient } from "./replica/client.js";
+import type { ConditionalReplicaClient, ReplicaClient } from "./replica/client.js";
 import { NoReplicaError, restoreReplica } from "./restore.js";
 import { Replicator, type GenerationPlan, type ReplicatorOptions } from "./replicator.js";
 import { WriterGuard } from "./writer/single-writer.js";
 import { walPathOf } from "./sqlite/wal-tail.js";
 
-export interface StartupDecision {
+interface StartupDecision {
   /** The database was missing and has been restored from the replica. */
   readonly restored: boolean;
   /** The generation restored from, when `restored`. */
@@ -27,7 +27,7 @@ export interface StartupDecision {
  * Database present: continue the generation of the last clean stop if the record of it
  * still matches both the database and the replica, else plan a new generation.
  */
-export async function decideStartup(dbPath: string, client: ReplicaClient, logger: Logger): Promise<StartupDecision> {
+async function decideStartup(dbPath: string, client: ReplicaClient, logger: Logger): Promise<StartupDecision> {
   const walPath = walPathOf(dbPath);
   const walBytes = statSync(walPath, { throwIfNoEntry: false })?.size ?? 0;
   const dbBytes = statSync(dbPath, { throwIfNoEntry: false })?.size;
@@ -99,7 +99,8 @@ export async function prepareReplicator(
   dbPath: string,
   config: ReplicationConfig,
   logger: Logger,
-  client: ReplicaClient,
+  /** Conditional writes for the replica lease; the rest of replication uses it as a plain ReplicaClient. */
+  client: ConditionalReplicaClient,
   tuning: ReplicatorTuning = {},
 ): Promise<PreparedReplicator> {
   const { restored, restoredFrom, plan } = await decideStartup(dbPath, client, logger);
@@ -109,7 +110,7 @@ export async function prepareReplicator(
     start() {
       if (started) throw new Error("replication already started");
       started = true;
-      const leaseTtlMs = config.leaseTtlMs ?? REPLICATION_DEFAULTS.leaseTtlMs;
+      const leaseTtlMs = config.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
       const guard = new WriterGuard({ dbPath, client, leaseTtlMs, logger, restoredFrom });
       return new Replicator({ ...tuning, dbPath, client, config, logger, plan, guard });
     },

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { UsageError } from "../internal/usage-error.js";
-import { REPLICATION_DEFAULTS } from "../replication/config.js";
+import { REPLICATION_DEFAULTS } from "../replication/index.js";
 import { configHelp, loadConfig } from "./config.js";
 
 test("defaults match LogPaste's", () => {

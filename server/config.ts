@@ -3,7 +3,7 @@
 // typed Config. Precedence: flag, then environment, then default.
 
 import path from "node:path";
-import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
+import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/index.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
 import { parseGoBool, parseGoFlags, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
 import { UsageError } from "../internal/usage-error.js";

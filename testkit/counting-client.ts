@@ -2,18 +2,18 @@
 // underneath: nothing is faked), to check what replication costs on S3.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
+import type { ConditionalReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
 
 export type ReplicaOperation = "put" | "putStream" | "get" | "list" | "delete" | "getVersioned" | "putIfAbsent" | "putIfMatch";
 
-export class CountingReplicaClient implements ReplicaClient {
+export class CountingReplicaClient implements ConditionalReplicaClient {
   readonly counts: Record<ReplicaOperation, number> = {
     put: 0, putStream: 0, get: 0, list: 0, delete: 0, getVersioned: 0, putIfAbsent: 0, putIfMatch: 0,
   };
   /** Keys written, in order. */
   readonly written: string[] = [];
 
-  constructor(private readonly inner: ReplicaClient) {}
+  constructor(private readonly inner: ConditionalReplicaClient) {}
 
   get description(): string {
     return this.inner.description;

@@ -4,9 +4,9 @@
 // conditional writes pass through.
 
 import type { Readable } from "node:stream";
-import type { ReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
+import type { ConditionalReplicaClient, ReplicaObject, VersionedObject } from "../replication/replica/client.js";
 
-export class GatedReplicaClient implements ReplicaClient {
+export class GatedReplicaClient implements ConditionalReplicaClient {
   private gate: Promise<void> | null = null;
   private open: () => void = () => {};
   private refusal: Error | null = null;
@@ -15,7 +15,7 @@ export class GatedReplicaClient implements ReplicaClient {
   /** Uploads refused so far. */
   refused = 0;
 
-  constructor(private readonly inner: ReplicaClient) {}
+  constructor(private readonly inner: ConditionalReplicaClient) {}
 
   get description(): string {
     return this.inner.description;

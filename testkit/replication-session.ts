@@ -7,7 +7,7 @@ import path from "node:path";
 import type Database from "better-sqlite3";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { parseReplicaKey } from "../replication/replica/layout.js";
-import type { ReplicaClient } from "../replication/replica/client.js";
+import type { ConditionalReplicaClient } from "../replication/replica/client.js";
 import type { Replicator } from "../replication/replicator.js";
 import { prepareReplicator, type ReplicatorTuning } from "../replication/startup.js";
 import { openAppDatabase } from "./replication-db.js";
@@ -35,7 +35,7 @@ export interface Session {
 export async function startSession(
   t: { after(fn: () => Promise<void>): void },
   dbPath: string,
-  client: ReplicaClient,
+  client: ConditionalReplicaClient,
   options: { config?: Partial<ReplicationConfig>; tuning?: ReplicatorTuning } = {},
 ): Promise<Session> {
   const prepared = await prepareReplicator(dbPath, { ...testConfig, ...options.config }, testLogger(), client, options.tuning);

@@ -46,11 +46,18 @@ export interface ReplicaClient {
   list(prefix: string): AsyncIterable<ReplicaObject>;
   /** Deletes objects; missing ones are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * A replica client that also has conditional writes (etags, create-if-absent,
+ * compare-and-swap): what the replica lease needs (../writer/lease.ts), and only it.
+ */
+export interface ConditionalReplicaClient extends ReplicaClient {
   /** Reads a small object and its etag; null when it is missing. */
   getVersioned(key: string): Promise<VersionedObject | null>;
   /**
    * Creates `key` only if it does not exist: the new etag, or null when it exists. A store
-   * that ignores the condition overwrites instead: probe it first (./lease.ts).
+   * that ignores the condition overwrites instead: probe it first (../writer/lease.ts).
    */
   putIfAbsent(key: string, body: Buffer): Promise<string | null>;
   /** Replaces `key` only if its etag is still `etag`: the new etag, or null when it changed or is gone. */

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FileReplicaClient } from "./file/client.js";
-import type { ReplicaClient } from "./client.js";
+import type { ConditionalReplicaClient } from "./client.js";
 import {
   BOOLEAN_TEXT, describeReplicaUrl, normalizeEndpoint, REGION_TEXT, splitReplicaUrl, unquoteReplicaUrl, type SplitUrl,
 } from "./redact.js";
@@ -205,7 +205,7 @@ export interface OpenReplicaOptions extends ParseOptions {
 
 type Opener<K extends ReplicaLocation["kind"]> = (
   location: Extract<ReplicaLocation, { kind: K }>, description: string, env: NodeJS.ProcessEnv, options: OpenReplicaOptions,
-) => ReplicaClient;
+) => ConditionalReplicaClient;
 
 /** Each replica type's client: one row per replica type. */
 const OPENERS: { readonly [K in ReplicaLocation["kind"]]: Opener<K> } = {
@@ -229,7 +229,7 @@ const OPENERS: { readonly [K in ReplicaLocation["kind"]]: Opener<K> } = {
 };
 
 /** Replica types that parse their own URLs (after the checks of readReplicaUrl), each in its own folder. */
-type BackendOpener = (url: string, env: NodeJS.ProcessEnv, options: OpenReplicaOptions & { readonly description: string }) => ReplicaClient;
+type BackendOpener = (url: string, env: NodeJS.ProcessEnv, options: OpenReplicaOptions & { readonly description: string }) => ConditionalReplicaClient;
 const BACKENDS: ReadonlyMap<string, BackendOpener> = new Map<string, BackendOpener>([
   ["abs", openAbsReplicaClient],
   ["gcs", openGcsReplicaClient],
@@ -244,7 +244,7 @@ export function replicaTypeOf(url: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /** A client for the replica at `url`; throws ReplicaUrlError when the URL or the credentials are unusable. */
-export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ReplicaClient {
+export function openReplicaClient(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenReplicaOptions = {}): ConditionalReplicaClient {
   const read = readReplicaUrl(url, options);
   const backend = BACKENDS.get(read.split?.scheme ?? "");
   if (backend) return backend(read.value, env, { ...options, description: describeReplicaUrl(read.value) });

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { FileReplicaClient } from "../replica/file/client.js";
 import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "./lease.js";
 import { openReplicaClient } from "../replica/url.js";
-import type { ReplicaClient } from "../replica/client.js";
+import type { ConditionalReplicaClient } from "../replica/client.js";
 import { startS3rver, type S3rverHandle } from "../../testkit/s3rver.js";
 import { useScratchDirs } from "../../testkit/scratch.js";
 import { testLogger } from "../../testkit/test-logger.js";
@@ -25,11 +25,11 @@ after(async () => {
 const GEN_A = "aaaaaaaaaaaaaaaa";
 const GEN_B = "bbbbbbbbbbbbbbbb";
 
-function lease(client: ReplicaClient, owner: string, ttlMs = 600): ReplicaLease {
+function lease(client: ConditionalReplicaClient, owner: string, ttlMs = 600): ReplicaLease {
   return new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
 }
 
-async function holder(client: ReplicaClient): Promise<{ owner: string; generation: string; expiresAt: string }> {
+async function holder(client: ConditionalReplicaClient): Promise<{ owner: string; generation: string; expiresAt: string }> {
   const current = await client.getVersioned(LEASE_KEY);
   assert.ok(current, "the lease object exists");
   return JSON.parse(current.body.toString()) as { owner: string; generation: string; expiresAt: string };

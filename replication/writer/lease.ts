@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
-import { ConditionalWritesUnsupportedError, type ReplicaClient } from "../replica/client.js";
+import { ConditionalWritesUnsupportedError, type ConditionalReplicaClient } from "../replica/client.js";
 
 export const LEASE_KEY = "litepaste-lease.json";
 /** Slack over the holder's expiry before taking over, for clocks that disagree a little. */
@@ -55,7 +55,7 @@ function parseLease(body: Buffer): LeaseBody | null {
   }
 }
 
-function conflictWith(holder: LeaseBody | null, client: ReplicaClient): WriterConflictError {
+function conflictWith(holder: LeaseBody | null, client: ConditionalReplicaClient): WriterConflictError {
   if (!holder) {
     return new WriterConflictError(`the replica lease in ${client.description} was replaced by something unreadable: another program writes there`, { owner: null, generation: null, host: null });
   }
@@ -70,7 +70,7 @@ function conflictWith(holder: LeaseBody | null, client: ReplicaClient): WriterCo
  * and ignore them, so this tries them on a throw-away object: a second create must fail, a
  * swap on a wrong etag must fail, one on the right etag must succeed.
  */
-export async function probeConditionalWrites(client: ReplicaClient): Promise<boolean> {
+export async function probeConditionalWrites(client: ConditionalReplicaClient): Promise<boolean> {
   const key = `${LEASE_KEY}.probe-${randomBytes(6).toString("hex")}`;
   try {
     const etag = await client.putIfAbsent(key, Buffer.from("1"));
@@ -88,7 +88,7 @@ export async function probeConditionalWrites(client: ReplicaClient): Promise<boo
 }
 
 export interface LeaseOptions {
-  readonly client: ReplicaClient;
+  readonly client: ConditionalReplicaClient;
   readonly ttlMs: number;
   /** This database's writer id (see ./writer-record.ts). */
   readonly owner: string;
@@ -96,7 +96,7 @@ export interface LeaseOptions {
 }
 
 export class ReplicaLease {
-  private readonly client: ReplicaClient;
+  private readonly client: ConditionalReplicaClient;
   private readonly ttlMs: number;
   private readonly owner: string;
   private readonly logger: Logger;

@@ -6,7 +6,7 @@
 
 import type { Logger } from "pino";
 import { ReplicaLease, WriterConflictError } from "./lease.js";
-import type { ReplicaClient } from "../replica/client.js";
+import type { ConditionalReplicaClient, ReplicaClient } from "../replica/client.js";
 import { findLatestGeneration } from "../replica/summary.js";
 import { WriterRecord } from "./record.js";
 
@@ -14,7 +14,7 @@ export { WriterConflictError } from "./lease.js";
 
 export interface WriterGuardOptions {
   readonly dbPath: string;
-  readonly client: ReplicaClient;
+  readonly client: ConditionalReplicaClient;
   readonly leaseTtlMs: number;
   readonly logger: Logger;
   /** The generation the database was just restored from: its state is the replica's. */

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openReplicaClient } from "../url.js";
 import { AbsReplicaClient, parseAbsUrl } from "./client.js";
-import type { ReplicaClient } from "../client.js";
+import type { ConditionalReplicaClient } from "../client.js";
 import { listAll, testReplicaClientContract } from "../contract.js";
 import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "../../writer/lease.js";
 import { startAzurite, type AzuriteHandle } from "../../../testkit/azurite.js";
@@ -22,7 +22,7 @@ after(async () => {
   await azurite.dispose();
 });
 
-const newClient = (): ReplicaClient => openReplicaClient(azurite.url(`replica-${++counter}`), azurite.env);
+const newClient = (): ConditionalReplicaClient => openReplicaClient(azurite.url(`replica-${++counter}`), azurite.env);
 
 testReplicaClientContract("Azure Blob", async () => newClient());
 
@@ -113,9 +113,9 @@ test("Azure Blob conditional writes: of concurrent creates exactly one wins; a s
   assert.deepEqual((await listAll(client, "")).map((o) => o.key), [LEASE_KEY], "no probe object left");
 });
 
-const lease = (client: ReplicaClient, owner: string, ttlMs: number) => new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
+const lease = (client: ConditionalReplicaClient, owner: string, ttlMs: number) => new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
 
-async function leaseHolder(client: ReplicaClient): Promise<{ owner: string; generation: string }> {
+async function leaseHolder(client: ConditionalReplicaClient): Promise<{ owner: string; generation: string }> {
   const current = await client.getVersioned(LEASE_KEY);
   assert.ok(current, "the lease object exists");
   return JSON.parse(current.body.toString()) as { owner: string; generation: string };

@@ -13,7 +13,7 @@
 import { RestError, StorageSharedKeyCredential, newPipeline, BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { Readable } from "node:stream";
 import {
-  ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
+  ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject,
 } from "../client.js";
 import { ReplicaUrlError } from "../url.js";
 import { keyPrefix, parseBackendUrl, type BackendOpenOptions } from "../backend-url.js";
@@ -74,7 +74,7 @@ interface AzureError {
 
 const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
 
-export class AbsReplicaClient implements ReplicaClient {
+export class AbsReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   readonly container: ContainerClient;
   private readonly onRequest: (operation: string) => void;

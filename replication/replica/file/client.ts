@@ -1,18 +1,20 @@
 // A replica in a local directory (a mounted volume, or tests). Objects are files at their
 // keys; each is written to a hidden temporary file, fsynced and renamed, and the directory
-// fsynced, so a crash leaves either the whole object under its name or nothing.
+// fsynced (internal/durable-file.ts), so a crash leaves either the whole object under its
+// name or nothing.
 //
 // Conditional writes are real here: create-if-absent is a link() of the finished temporary
 // file (which fails if the name exists), and compare-and-swap runs under a lock file made
 // with O_EXCL; an etag is a hash of the contents. So a lease works on a shared directory.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
-import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
+import { fsyncDirectory, tempPathFor, writeFileAtomically, writeTempFile } from "../../../internal/durable-file.js";
+import { ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
 
 /** Temporary files start with a dot, and listings skip dot-files. */
 const TEMP_PREFIX = ".";
@@ -28,16 +30,7 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export class FileReplicaClient implements ReplicaClient {
+export class FileReplicaClient implements ConditionalReplicaClient {
   readonly root: string;
   readonly description: string;
 
@@ -164,36 +157,32 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   /**
-   * Writes the object through a temporary file. "replace" renames it over any existing
-   * object; "link" creates the name only if it is free and returns false if it was taken.
+   * Writes the object through a temporary file (../../../internal/durable-file.ts).
+   * "replace" renames it over any existing object; "link" creates the name only if it is
+   * free (link() fails if it exists) and returns false if it was taken.
    */
   private async writeObject(key: string, write: (handle: fs.FileHandle) => Promise<void>, mode: "replace" | "link" = "replace"): Promise<boolean> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
-    const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}.tmp-${randomBytes(6).toString("hex")}`);
+    const temp = tempPathFor(file, TEMP_PREFIX);
+    const open = (t: string) => this.createInDirectory(t);
     try {
-      const handle = await this.createInDirectory(temp);
-      try {
-        await write(handle);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
       if (mode === "replace") {
-        await fs.rename(temp, file);
-      } else {
-        try {
-          await fs.link(temp, file);
-        } catch (err) {
-          if (errorCode(err) === "EEXIST") return false;
-          // Some network and FUSE file systems have no hard links: no lease there, only best effort.
-          if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(err) ?? "")) {
-            throw new ConditionalWritesUnsupportedError(`${this.description} has no hard links (${errorCode(err)}), so no atomic create`);
-          }
-          throw err;
-        } finally {
-          await fs.rm(temp, { force: true });
+        await writeFileAtomically(file, write, { temp, open });
+        return true;
+      }
+      await writeTempFile(temp, write, { open });
+      try {
+        await fs.link(temp, file);
+      } catch (err) {
+        if (errorCode(err) === "EEXIST") return false;
+        // Some network and FUSE file systems have no hard links: no lease there, only best effort.
+        if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(err) ?? "")) {
+          throw new ConditionalWritesUnsupportedError(`${this.description} has no hard links (${errorCode(err)}), so no atomic create`);
         }
+        throw err;
+      } finally {
+        await fs.rm(temp, { force: true });
       }
       await fsyncDirectory(dir);
       return true;

@@ -17,7 +17,7 @@ import { Storage, type Bucket, type File, type StorageOptions } from "@google-cl
 import type { Readable } from "node:stream";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
+import { ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
 import { keyPrefix, parseBackendUrl, type BackendOpenOptions } from "../backend-url.js";
 
 const FORM = "gcs://BUCKET/PATH[?endpoint=URL], with GOOGLE_APPLICATION_CREDENTIALS or Google's default credentials";
@@ -99,7 +99,7 @@ export function translateGcsError(err: unknown, operation: string, key: string, 
   return new Error(`GCS ${operation} of ${key || "/"} failed in ${where}: ${e.code ?? "error"}: ${message}`, { cause: err });
 }
 
-export class GcsReplicaClient implements ReplicaClient {
+export class GcsReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   readonly bucket: Bucket;
   private readonly onRequest: (operation: string) => void;

@@ -9,7 +9,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
 import { DEFAULT_REGION } from "./host.js";
 import {
-  ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject,
+  ConditionalWritesUnsupportedError, ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject,
 } from "../client.js";
 
 /** DeleteObjects takes at most this many keys per request. */
@@ -120,7 +120,7 @@ async function lookUpBucketRegion(options: S3ReplicaClientOptions): Promise<stri
   }
 }
 
-export class S3ReplicaClient implements ReplicaClient {
+export class S3ReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   readonly s3: S3Client;
   private readonly options: S3ReplicaClientOptions;

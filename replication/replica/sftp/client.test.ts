@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { openReplicaClient } from "../url.js";
 import { parseSftpUrl, SftpReplicaClient } from "./client.js";
-import type { ReplicaClient } from "../client.js";
+import type { ConditionalReplicaClient } from "../client.js";
 import { listAll, readAll, testReplicaClientContract } from "../contract.js";
 import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "../../writer/lease.js";
 import { startSshd, type SshdHandle } from "../../../testkit/sshd.js";
@@ -127,7 +127,7 @@ test("SFTP conditional writes: of concurrent creates exactly one wins (rename wi
 });
 
 test("lease on SFTP: an idle holder loses it to a newcomer after the TTL, and its renewal then conflicts", async () => {
-  const client: ReplicaClient = newClient();
+  const client: ConditionalReplicaClient = newClient();
   const a = new ReplicaLease({ client, ttlMs: 500, owner: "000000000000000a", logger: testLogger() });
   await a.acquire("aaaaaaaaaaaaaaaa");
   const b = new ReplicaLease({ client, ttlMs: 500, owner: "000000000000000b", logger: testLogger() });

@@ -27,7 +27,7 @@ import type { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import type { SFTPWrapper, Stats, FileEntryWithStats } from "ssh2";
 import SftpClient from "ssh2-sftp-client";
-import { ReplicaObjectNotFoundError, type ReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
+import { ReplicaObjectNotFoundError, type ConditionalReplicaClient, type ReplicaObject, type VersionedObject } from "../client.js";
 import { ReplicaUrlError } from "../url.js";
 import { parseBackendUrl, type BackendOpenOptions } from "../backend-url.js";
 
@@ -121,7 +121,7 @@ interface Connection {
   readonly hasFsync: boolean;
 }
 
-export class SftpReplicaClient implements ReplicaClient {
+export class SftpReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   private readonly onRequest: (operation: string) => void;
   private readonly privateKey: Buffer | undefined;
