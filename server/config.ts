@@ -6,6 +6,8 @@ import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
 import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
+import { DEFAULT_INFLIGHT_PASTES } from "./pastes/upload-budget.js";
+import { parseBaseUrl } from "./public-origin.js";
 
 export interface Config {
   readonly title: string;
@@ -27,6 +29,10 @@ export interface Config {
   readonly metricsAddr: ListenAddress | null;
   /** Null when DB_REPLICA_URL is unset. */
   readonly replication: ReplicationConfig | null;
+  /** Issue 12: upload bytes all requests together may hold in memory (`-maxinflight` is in MiB). */
+  readonly maxInflightBytes: number;
+  /** Issue 12: the public origin for links, pinned (`-baseurl`); null: taken from the (checked) Host header. */
+  readonly baseUrl: string | null;
 }
 
 export interface ListenAddress {
@@ -195,6 +201,23 @@ export const SETTINGS = {
     accepts: "a duration of 1s or more, such as 30s, 1m",
     parse: duration(1000),
   },
+  // Issue 12 (uploads): memory held by uploads, and the origin of the links they are answered with.
+  maxInflight: {
+    flag: "maxinflight",
+    env: ["UPLOAD_MAX_INFLIGHT_MIB"],
+    defaultText: "",
+    help: `upload bytes all requests together may hold in memory, in MiB; past it uploads get 503 (empty = ${DEFAULT_INFLIGHT_PASTES} × -maxsize)`,
+    accepts: "a whole number of MiB from 1 to 65536, at least -maxsize, or empty",
+    parse: (t: string) => (t === "" ? null : wholeNumber(1, 65536)(t)),
+  },
+  baseUrl: {
+    flag: "baseurl",
+    env: ["BASE_URL"],
+    defaultText: "",
+    help: "the public origin for the links uploads are answered with, as https://paste.example.com; empty = from the Host header",
+    accepts: "an http:// or https:// origin (scheme, host and optional port; no path, query or credentials), or empty",
+    parse: parseBaseUrl,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -261,7 +284,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
           leaseTtlMs: v.leaseTtl,
         }
       : null,
+    maxInflightBytes: inflightMiB(v.maxInflight, v.maxSize) * 1024 * 1024,
+    baseUrl: v.baseUrl,
   };
+}
+
+/** Issue 12: the budget must let at least one paste of the largest size through. */
+function inflightMiB(maxInflight: number | null, maxSize: number): number {
+  if (maxInflight === null) return DEFAULT_INFLIGHT_PASTES * maxSize;
+  if (maxInflight < maxSize) throw new ConfigError(`invalid value "${maxInflight}" for -maxinflight (UPLOAD_MAX_INFLIGHT_MIB): expected at least -maxsize (${maxSize} MiB), or one paste of the largest size could never be uploaded`);
+  return maxInflight;
 }
 
 /** The `--help` text: every flag and variable with its default. */
