@@ -48,13 +48,15 @@ export const litepaste = fp<AppDeps>(
     // Fastify would take as the plugin's own log level.
     const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs, maxInflightBytes, baseUrl } = config;
     const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, sync });
+    const budget = createUploadBudget(maxInflightBytes);
+    metrics.watchUploadBudget(() => budget.inFlightBytes, budget.capBytes);
     await app.register(urlSpace);
     await app.register(errors);
     await app.register(shutdown);
     await app.register(requestLog, { metrics, behindProxy });
     await app.register(cors);
     await app.register(notFound);
-    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget: createUploadBudget(maxInflightBytes) });
+    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget });
     await app.register(pasteRoutes, { pastes });
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy, baseUrl });
     await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });
