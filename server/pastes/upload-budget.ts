@@ -9,8 +9,8 @@
 
 import { PasteTooLargeError } from "./service.js";
 
-/** The default budget, in multiples of the paste limit: 16 maximal uploads at once (see docs/reliability.md, "Upload size and memory"). */
-export const DEFAULT_INFLIGHT_PASTES = 16;
+/** The default budget, in multiples of the paste limit: 8 maximal uploads at once, chosen from the measured peak in docs/reliability.md ("Upload size and memory"). */
+export const DEFAULT_INFLIGHT_PASTES = 8;
 
 /** The uploads in flight would hold more than the budget. */
 export class UploadsBusyError extends Error {
