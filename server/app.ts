@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import type { Metrics } from "./metrics.js";
 import { createPasteService, type SyncReplication } from "./pastes/service.js";
 import type { Store } from "./pastes/store.js";
+import { createUploadBudget } from "./pastes/upload-budget.js";
 import { cors } from "./plugins/cors.js";
 import { errors } from "./plugins/errors.js";
 import { notFound } from "./plugins/not-found.js";
@@ -25,7 +26,7 @@ import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr"
+  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl"
 >;
 
 export interface AppDeps {
@@ -45,17 +46,19 @@ export const litepaste = fp<AppDeps>(
   async (app, { config, store, logger, metrics, sync, replicationStatus }) => {
     // Register options are picked field by field: the whole Config carries `logLevel`, which
     // Fastify would take as the plugin's own log level.
-    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs } = config;
+    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs, maxInflightBytes, baseUrl } = config;
     const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, sync });
+    const budget = createUploadBudget(maxInflightBytes);
+    metrics.watchUploadBudget(() => budget.inFlightBytes, budget.capBytes);
     await app.register(urlSpace);
     await app.register(errors);
     await app.register(shutdown);
     await app.register(requestLog, { metrics, behindProxy });
     await app.register(cors);
     await app.register(notFound);
-    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy });
+    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget });
     await app.register(pasteRoutes, { pastes });
-    await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy });
+    await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy, baseUrl });
     await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });
     if (config.metricsAddr === null) await app.register(metricsRoute, { metrics });
     await app.register(staticRoutes);

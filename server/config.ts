@@ -7,6 +7,8 @@ import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/ind
 import { formatDuration, parseDuration } from "../internal/duration.js";
 import { parseGoBool, parseGoFlags, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
 import { UsageError } from "../internal/usage-error.js";
+import { DEFAULT_INFLIGHT_PASTES } from "./pastes/upload-budget.js";
+import { parseBaseUrl } from "./public-origin.js";
 
 export interface Config {
   readonly title: string;
@@ -28,6 +30,10 @@ export interface Config {
   readonly metricsAddr: ListenAddress | null;
   /** Null when DB_REPLICA_URL is unset. */
   readonly replication: ReplicationConfig | null;
+  /** Issue 12: upload bytes all requests together may hold in memory (`-maxinflight` is in MiB). */
+  readonly maxInflightBytes: number;
+  /** Issue 12: the public origin for links, pinned (`-baseurl`); null: taken from the (checked) Host header. */
+  readonly baseUrl: string | null;
 }
 
 export interface ListenAddress {
@@ -192,6 +198,23 @@ export const SETTINGS = {
     accepts: "a duration of 1s or more, such as 30s, 1m",
     parse: duration(1000),
   },
+  // Issue 12 (uploads): memory held by uploads, and the origin of the links they are answered with.
+  maxInflight: {
+    flag: "maxinflight",
+    env: ["UPLOAD_MAX_INFLIGHT_MIB"],
+    defaultText: "",
+    help: `upload bytes all requests together may hold in memory, in MiB; past it uploads get 503 (empty = ${DEFAULT_INFLIGHT_PASTES} × -maxsize)`,
+    accepts: "a whole number of MiB from 1 to 65536, at least -maxsize, or empty",
+    parse: (t: string) => (t === "" ? null : wholeNumber(1, 65536)(t)),
+  },
+  baseUrl: {
+    flag: "baseurl",
+    env: ["BASE_URL"],
+    defaultText: "",
+    help: "the public origin for the links uploads are answered with, as https://paste.example.com; empty = from the Host header",
+    accepts: "an http:// or https:// origin (scheme, host and optional port; no path, query or credentials), or empty",
+    parse: parseBaseUrl,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -266,7 +289,16 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
           leaseTtlMs: v.leaseTtl,
         }
       : null,
+    maxInflightBytes: inflightMiB(v.maxInflight, v.maxSize) * 1024 * 1024,
+    baseUrl: v.baseUrl,
   };
+}
+
+/** Issue 12: the budget must let at least one paste of the largest size through. */
+function inflightMiB(maxInflight: number | null, maxSize: number): number {
+  if (maxInflight === null) return DEFAULT_INFLIGHT_PASTES * maxSize;
+  if (maxInflight < maxSize) throw new UsageError(`invalid value "${maxInflight}" for -maxinflight (UPLOAD_MAX_INFLIGHT_MIB): expected at least -maxsize (${maxSize} MiB), or one paste of the largest size could never be uploaded`);
+  return maxInflight;
 }
 
 /** The `--help` text: every flag and variable with its default. */

@@ -49,6 +49,12 @@ export class Metrics {
     this.pasteBytes.inc(bytes);
   }
 
+  /** Upload bytes held in memory, read at every scrape (how close the server is to -maxinflight). */
+  watchUploadBudget(inFlightBytes: () => number, capBytes: number): void {
+    pulledGauge(this.registry, "litepaste_upload_inflight_bytes", "Upload bytes held in memory by the requests in flight", inFlightBytes);
+    pulledGauge(this.registry, "litepaste_upload_inflight_limit_bytes", "The most upload bytes held at once (-maxinflight); uploads past it get 503", () => capBytes);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

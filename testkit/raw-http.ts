@@ -14,8 +14,8 @@ export type RawOutcome =
 
 const HEAD_END = Buffer.from("\r\n\r\n");
 
-/** The response in `bytes` if it is complete; null if more may come; "garbled" if it cannot be one. */
-function parseResponse(bytes: Buffer, requestWasHead: boolean, closed: boolean): RawOutcome | null | "garbled" {
+/** The response in `bytes` if it is complete; null if more may come; "garbled" if it cannot be one. Also for testkit/held-upload.ts. */
+export function parseResponse(bytes: Buffer, requestWasHead: boolean, closed: boolean): RawOutcome | null | "garbled" {
   const headEnd = bytes.indexOf(HEAD_END);
   if (headEnd < 0) {
     const start = bytes.subarray(0, 7).toString("latin1");

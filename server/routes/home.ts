@@ -6,9 +6,9 @@ import { publicOrigin } from "../public-origin.js";
 import { PASTE_SPACE } from "../url-space.js";
 import { createHomePage } from "../web/home-page.js";
 
-export type HomeOptions = Pick<Config, "title" | "subtitle" | "footer" | "showDocs" | "behindProxy">;
+export type HomeOptions = Pick<Config, "title" | "subtitle" | "footer" | "showDocs" | "behindProxy" | "baseUrl">;
 
 export async function homeRoute(app: FastifyInstance, config: HomeOptions): Promise<void> {
   const homePage = createHomePage(config);
-  app.get(PASTE_SPACE.home, async (req, reply) => reply.type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config.behindProxy))));
+  app.get(PASTE_SPACE.home, async (req, reply) => reply.type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config))));
 }

@@ -4,7 +4,7 @@
 // limit. A later JSON route or DELETE is parsed by its own rules and costs no upload budget.
 
 import fastifyMultipart from "@fastify/multipart";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { clientIp } from "../client-ip.js";
 import {
   EmptyPasteError,
@@ -15,10 +15,12 @@ import {
   WriterConflictError,
   type PasteService,
 } from "../pastes/service.js";
+import { readBounded, UploadsBusyError, type UploadAccount, type UploadBudget } from "../pastes/upload-budget.js";
 import { HttpError, sendText } from "../plugins/errors.js";
 import { publicOrigin } from "../public-origin.js";
 import { createRateLimiter } from "../rate-limit.js";
 import { PASTE_SPACE } from "../url-space.js";
+import { CLOSE, FORM_FIELDS_LIMIT, FORM_FILES_LIMIT, pasteFromForm, tooManyParts } from "./upload-form.js";
 
 export interface UploadOptions {
   readonly pastes: PasteService;
@@ -26,17 +28,29 @@ export interface UploadOptions {
   /** Uploads per client IP per minute; 0 turns the limit off. */
   readonly perMinuteLimit: number;
   readonly behindProxy: boolean;
+  /** The pinned public origin for the links POST answers, or null (from the Host header). */
+  readonly baseUrl: string | null;
+  /** Upload bytes held in memory, server-wide. */
+  readonly budget: UploadBudget;
 }
 
 const MIB = 1024 * 1024;
+/** Uploads in flight finish in seconds; a refused one may try again soon. */
+export const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 5;
 
-export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy }: UploadOptions): Promise<void> {
-  const tooLarge = () => new HttpError(413, `body too long: the limit is ${maxPasteBytes} bytes (${maxPasteBytes / MIB} MiB)`);
+export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget }: UploadOptions): Promise<void> {
+  const tooLarge = () => new HttpError(413, `body too long: the limit is ${maxPasteBytes} bytes (${maxPasteBytes / MIB} MiB)`, CLOSE);
 
-  /** The service's errors and the body parser's, as LogPaste answers them; anything else goes on to the app's handler. */
+  /** The service's errors and the body readers', as LogPaste answers them; anything else goes on to the app's handler. */
   function answer(err: unknown): unknown {
     if (err instanceof EmptyPasteError) return new HttpError(400, "empty body");
-    if (err instanceof PasteTooLargeError || (err as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") return tooLarge();
+    if (err instanceof PasteTooLargeError) return tooLarge();
+    if (err instanceof UploadsBusyError) {
+      return new HttpError(503, "the server is busy receiving other uploads; try again in a few seconds", {
+        ...CLOSE,
+        "Retry-After": String(DEFAULT_BUSY_RETRY_AFTER_SECONDS),
+      });
+    }
     if (err instanceof StorageError) {
       switch (err.reason) {
         case "disk-full":
@@ -62,26 +76,51 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
   });
 
   /** Whatever went wrong inside a multipart body was the client's doing: say what, never 500. */
-  function multipartError(err: unknown): HttpError {
-    if (err instanceof HttpError) return err;
+  function multipartError(err: unknown): unknown {
+    if (err instanceof HttpError || err instanceof PasteTooLargeError || err instanceof UploadsBusyError) return err;
     switch ((err as { code?: string }).code) {
-      case "FST_REQ_FILE_TOO_LARGE":
-        return tooLarge();
       case "FST_PARTS_LIMIT":
       case "FST_FILES_LIMIT":
-      case "FST_FIELDS_LIMIT":
-        return new HttpError(413, "too many form parts: send one text field or one file");
+        return tooManyParts();
     }
-    return new HttpError(400, "no valid multipart/form-data found");
+    return new HttpError(400, "no valid multipart/form-data found", CLOSE);
   }
 
+  // Each upload's share of the memory budget, given back whenever its response is done with
+  // (sent, or the connection lost): until then the paste's bytes are referenced.
+  const accounts = new WeakMap<FastifyRequest, UploadAccount>();
+  const accountOf = (req: FastifyRequest) => accounts.get(req)!;
+  app.addHook("onRequest", async (req, reply) => {
+    const account = budget.open();
+    accounts.set(req, account);
+    reply.raw.once("close", () => account.close());
+  });
+
   // Paste bodies are bytes, whatever Content-Type a client sends (curl says form-urlencoded).
+  // A declared Content-Length is charged before a byte is read (it will all be held); a
+  // chunked body as it arrives.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxPasteBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser("*", (req, payload, done) => {
+    const account = accountOf(req);
+    const declared = Number(req.headers["content-length"]);
+    if (declared > maxPasteBytes) return done(new PasteTooLargeError(maxPasteBytes));
+    try {
+      if (declared > 0) account.prepay(declared);
+    } catch (err) {
+      return done(err as Error);
+    }
+    readBounded(payload, maxPasteBytes, account).then(
+      (body) => done(null, body),
+      (err: unknown) => done(err instanceof PasteTooLargeError || err instanceof UploadsBusyError ? err : new HttpError(400, "can't read request body")),
+    );
+  });
   await app.register(fastifyMultipart, {
-    // latin1 maps each byte to one code unit, so text fields convert back to their exact bytes.
-    defCharset: "latin1",
-    limits: { fieldSize: maxPasteBytes, fileSize: maxPasteBytes, fields: 100, files: 10, parts: 110 },
+    // Every part is a stream of bytes, never a decoded (or JSON-parsed) field value; which
+    // part is text and which a file is upload-form.ts's call, by its filename. Sizes are
+    // upload-form.ts's too: it refuses a form past its limit before busboy would.
+    isPartAFile: () => true,
+    throwFileSizeLimit: false,
+    limits: { fileSize: Infinity, files: FORM_FIELDS_LIMIT + FORM_FILES_LIMIT, parts: FORM_FIELDS_LIMIT + FORM_FILES_LIMIT },
   });
 
   app.addHook("onRequest", async (req) => {
@@ -114,28 +153,16 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
   // Multipart only; the first non-empty text field, else the first file.
   app.post(PASTE_SPACE.anyPath, async (req, reply) => {
     if (!req.isMultipart()) throw new HttpError(400, "no valid multipart/form-data found");
-    let text: Buffer | undefined;
-    let file: Buffer | undefined;
-    let sawField = false;
+    // Checked before anything is stored: a paste answered with a 400 must not exist.
+    const origin = publicOrigin(req, { behindProxy, baseUrl });
+    let contents: Buffer | undefined;
     try {
-      for await (const part of req.parts()) {
-        if (part.type === "field") {
-          if (part.valueTruncated) throw tooLarge();
-          sawField = true;
-          const value = typeof part.value === "string" ? part.value : String(part.value);
-          if (text === undefined && value !== "") text = Buffer.from(value, "latin1");
-        } else if (file === undefined && text === undefined) {
-          file = await part.toBuffer();
-        } else {
-          part.file.resume();
-        }
-      }
+      contents = await pasteFromForm(req.parts(), maxPasteBytes, accountOf(req));
     } catch (err) {
       throw multipartError(err);
     }
-    const contents = text ?? file ?? (sawField ? Buffer.alloc(0) : undefined);
     if (contents === undefined) throw new HttpError(400, "form data or file is required");
     const id = await pastes.save(contents);
-    return reply.type("text/plain").send(Buffer.from(`${publicOrigin(req, behindProxy)}/${id}\n`));
+    return reply.type("text/plain").send(Buffer.from(`${origin}/${id}\n`));
   });
 }
