@@ -25,7 +25,7 @@ import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr"
+  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "pasteCacheBytes"
 >;
 
 export interface AppDeps {
@@ -45,8 +45,8 @@ export const litepaste = fp<AppDeps>(
   async (app, { config, store, logger, metrics, sync, replicationStatus }) => {
     // Register options are picked field by field: the whole Config carries `logLevel`, which
     // Fastify would take as the plugin's own log level.
-    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs } = config;
-    const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, sync });
+    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs, pasteCacheBytes } = config;
+    const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, cacheBytes: pasteCacheBytes, sync });
     await app.register(urlSpace);
     await app.register(errors);
     await app.register(shutdown);

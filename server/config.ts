@@ -5,6 +5,7 @@
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/config.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
+import { DEFAULT_PASTE_CACHE_BYTES } from "./pastes/cache.js";
 import { FlagError, parseGoBool, parseGoFlags } from "../replication/go-flags.js";
 
 export interface Config {
@@ -25,6 +26,8 @@ export interface Config {
   readonly logLevel: string;
   /** Where /metrics is served instead of on the main listener; null: on the main listener. */
   readonly metricsAddr: ListenAddress | null;
+  /** Issue 11: bytes of hot pastes kept in memory (`-cachesize` is in MiB); 0 turns the cache off. */
+  readonly pasteCacheBytes: number;
   /** Null when DB_REPLICA_URL is unset. */
   readonly replication: ReplicationConfig | null;
 }
@@ -143,6 +146,15 @@ export const SETTINGS = {
     accepts: "host:port, [IPv6]:port or :port, with a port from 0 to 65535",
     parse: listenAddress,
   },
+  // Issue 11 (reads): the paste cache.
+  cacheSize: {
+    flag: "cachesize",
+    env: ["PASTE_CACHE_MIB"],
+    defaultText: String(DEFAULT_PASTE_CACHE_BYTES / 1024 / 1024),
+    help: "memory for hot pastes, in MiB (least recently read leave first); 0 = no cache",
+    accepts: "a whole number of MiB from 0 to 4096",
+    parse: wholeNumber(0, 4096),
+  },
   replicaUrl: {
     env: ["DB_REPLICA_URL"],
     defaultText: "",
@@ -250,6 +262,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     dbPath: path.resolve(v.dbPath),
     logLevel: v.logLevel,
     metricsAddr: v.metricsAddr && { host: v.metricsAddr.host ?? v.host, port: v.metricsAddr.port },
+    pasteCacheBytes: v.cacheSize * 1024 * 1024,
     replication: v.replicaUrl
       ? {
           replicaUrl: v.replicaUrl,
