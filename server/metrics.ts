@@ -4,6 +4,7 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Replication } from "../replication/index.js";
+import { EventLoopDelay } from "./event-loop-delay.js";
 
 /** The route label of requests no route matched: a raw URL would make one series per id tried. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -20,6 +21,7 @@ export class Metrics {
   constructor(replication?: ReplicationSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    this.registry.registerMetric(new EventLoopDelay().asMetric());
     this.requests = new Counter({
       name: "litepaste_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
