@@ -26,7 +26,7 @@ import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl"
+  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
 >;
 
 export interface AppDeps {
@@ -46,8 +46,8 @@ export const litepaste = fp<AppDeps>(
   async (app, { config, store, logger, metrics, sync, replicationStatus }) => {
     // Register options are picked field by field: the whole Config carries `logLevel`, which
     // Fastify would take as the plugin's own log level.
-    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs, maxInflightBytes, baseUrl } = config;
-    const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, sync });
+    const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs, maxInflightBytes, baseUrl, pasteCacheBytes } = config;
+    const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, cacheBytes: pasteCacheBytes, sync });
     const budget = createUploadBudget(maxInflightBytes);
     metrics.watchUploadBudget(() => budget.inFlightBytes, budget.capBytes);
     await app.register(urlSpace);

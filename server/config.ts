@@ -9,6 +9,7 @@ import { parseGoBool, parseGoFlags, type FlagKind, type ParsedFlags } from "../i
 import { UsageError } from "../internal/usage-error.js";
 import { DEFAULT_INFLIGHT_PASTES } from "./pastes/upload-budget.js";
 import { parseBaseUrl } from "./public-origin.js";
+import { DEFAULT_PASTE_CACHE_BYTES } from "./pastes/cache.js";
 
 export interface Config {
   readonly title: string;
@@ -28,6 +29,8 @@ export interface Config {
   readonly logLevel: string;
   /** Where /metrics is served instead of on the main listener; null: on the main listener. */
   readonly metricsAddr: ListenAddress | null;
+  /** Issue 11: bytes of hot pastes kept in memory (`-cachesize` is in MiB); 0 turns the cache off. */
+  readonly pasteCacheBytes: number;
   /** Null when DB_REPLICA_URL is unset. */
   readonly replication: ReplicationConfig | null;
   /** Issue 12: upload bytes all requests together may hold in memory (`-maxinflight` is in MiB). */
@@ -145,6 +148,15 @@ export const SETTINGS = {
     help: "serve /metrics on this separate address (as :9090 or 127.0.0.1:9090) instead of on the main port",
     accepts: "host:port, [IPv6]:port or :port, with a port from 0 to 65535",
     parse: listenAddress,
+  },
+  // Issue 11 (reads): the paste cache.
+  cacheSize: {
+    flag: "cachesize",
+    env: ["PASTE_CACHE_MIB"],
+    defaultText: String(DEFAULT_PASTE_CACHE_BYTES / 1024 / 1024),
+    help: "memory for hot pastes, in MiB (least recently read leave first); 0 = no cache",
+    accepts: "a whole number of MiB from 0 to 4096",
+    parse: wholeNumber(0, 4096),
   },
   replicaUrl: {
     env: ["DB_REPLICA_URL"],
@@ -278,6 +290,7 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     dbPath: path.resolve(v.dbPath),
     logLevel: v.logLevel,
     metricsAddr: v.metricsAddr && { host: v.metricsAddr.host ?? v.host, port: v.metricsAddr.port },
+    pasteCacheBytes: v.cacheSize * 1024 * 1024,
     replication: v.replicaUrl
       ? {
           replicaUrl: v.replicaUrl,

@@ -4,9 +4,16 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Replication } from "../replication/index.js";
+import { EventLoopDelay } from "./event-loop-delay.js";
 
 /** The route label of requests no route matched: a raw URL would make one series per id tried. */
 export const UNMATCHED_ROUTE = "unmatched";
+
+/** A request's series, looked up once per method, route and status and then reused. */
+interface ServedSeries {
+  readonly requests: { inc(): void };
+  readonly duration: { observe(seconds: number): void };
+}
 
 export type ReplicationSource = Pick<Replication, "status" | "metrics">;
 
@@ -16,10 +23,13 @@ export class Metrics {
   private readonly requestSeconds: Histogram<"method" | "route">;
   private readonly pastes: Counter;
   private readonly pasteBytes: Counter;
+  /** route → method → status: bounded by the route table, HTTP's methods and statuses. */
+  private readonly served = new Map<string, Map<string, Map<number, ServedSeries>>>();
 
   constructor(replication?: ReplicationSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    this.registry.registerMetric(new EventLoopDelay().asMetric());
     this.requests = new Counter({
       name: "litepaste_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
@@ -39,9 +49,24 @@ export class Metrics {
 
   /** `route` is the matched route's pattern, undefined when none matched. */
   requestServed(method: string, route: string | undefined, status: number, seconds: number): void {
-    const labels = { method, route: route ?? UNMATCHED_ROUTE };
-    this.requests.inc({ ...labels, status: String(status) });
-    this.requestSeconds.observe(labels, seconds);
+    const series = this.series(method, route ?? UNMATCHED_ROUTE, status);
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
+
+  // Once per series, not per request: the label objects and prom-client's children are
+  // made here and kept, so a request allocates nothing for its metrics.
+  private series(method: string, route: string, status: number): ServedSeries {
+    let byMethod = this.served.get(route);
+    if (!byMethod) this.served.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (!series) {
+      series = { requests: this.requests.labels({ method, route, status: String(status) }), duration: this.requestSeconds.labels({ method, route }) };
+      byStatus.set(status, series);
+    }
+    return series;
   }
 
   pasteStored(bytes: number): void {

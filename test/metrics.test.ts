@@ -91,6 +91,30 @@ test("HTTP requests by route pattern and status, latency, pastes and bytes store
   assert.ok(!after.samples.some((s) => s.name.startsWith("litepaste_replication_")));
 });
 
+test("event-loop delay: a summary whose window since the last scrape shows a hold of the loop", async (t) => {
+  // The app runs in this process, so holding this process's loop holds the server's.
+  const app = await startTestApp();
+  t.after(() => app.close());
+  const metricsUrl = `${app.url}/metrics`;
+  const name = "litepaste_event_loop_delay_seconds";
+  const first = await scrapeServer(metricsUrl);
+  assert.equal(first.types.get(name), "summary");
+  await sleep(100);
+  const holdMs = 80;
+  const until = performance.now() + holdMs;
+  while (performance.now() < until); // the hold: nothing else can run meanwhile
+  await sleep(50); // the monitor's next firing records how late it came
+  const after = await scrapeServer(metricsUrl);
+  const q = (quantile: string) => after.value(name, { quantile });
+  const quantiles = ["0.5", "0.9", "0.99", "1"].map(q);
+  for (const v of quantiles) assert.ok(Number.isFinite(v) && v >= 0, `quantile ${v}`);
+  assert.deepEqual([...quantiles].sort((a, b) => a - b), quantiles, "p50 ≤ p90 ≤ p99 ≤ max");
+  // A firing due during the hold came at least the hold minus one 10 ms resolution late.
+  assert.ok(q("1") >= (holdMs - 10) / 1000, `largest delay ${q("1")} s after an ${holdMs} ms hold`);
+  assert.ok(after.value(`${name}_count`) > first.value(`${name}_count`), "firings counted since start");
+  assert.ok(after.value(`${name}_sum`) - first.value(`${name}_sum`) >= (holdMs - 10) / 1000, "the hold is in the sum");
+});
+
 test("replication to a directory: syncs, shipped bytes, PUT requests and snapshots match the replica's objects; WAL size is -wal's", async (t) => {
   const dir = newDir("file-replica");
   const dbPath = path.join(dir, "store.db");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { runCli as run, serveCli as serve } from "../testkit/litepaste-process.js";
+import { failCli, runCli as run, serveCli as serve } from "../testkit/litepaste-process.js";
 import { testDir } from "../testkit/scratch.js";
 
 test("--help lists the commands, every flag and variable, with defaults", () => {
@@ -68,4 +68,27 @@ test("serves with flags from the command line, logs one JSON line per request wi
   const db = new Database(dbPath, { readonly: true });
   assert.equal(db.prepare("SELECT count(*) FROM entries").pluck().get(), 2);
   db.close();
+});
+
+test("the asynchronous log loses no line: every request of a burst and the shutdown's last line are written by exit; a fatal start-up error too", async (t) => {
+  const dir = testDir(t, "litepaste-log-flush");
+  const server = await serve({ DB_PATH: path.join(dir, "store.db") });
+  const { id } = (await (await fetch(`${server.url}/`, { method: "PUT", body: "flush me" })).json()) as { id: string };
+  const burst = 400;
+  // Bounded concurrency: 20 requests in flight at a time, as many lines queued as the buffer takes.
+  for (let i = 0; i < burst; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, async () => assert.equal((await fetch(`${server.url}/${id}`)).status, 200)));
+  }
+  // SIGTERM the moment the last answer is in: the lines of the burst may still be buffered.
+  assert.equal(await server.stop(), 0);
+  const lines = server.output().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(lines.filter((l) => l.msg === "request" && l.url === `/${id}`).length, burst);
+  assert.equal(lines.at(-1)!.msg, "litepaste stopped", "the very last line, written just before exit");
+
+  // A start-up failure logs at fatal and exits 1 right after: the line is there.
+  const failed = await failCli({ DB_PATH: dir }); // a directory is not a database
+  assert.equal(failed.code, 1);
+  const fatal = failed.output.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>).at(-1)!;
+  assert.equal(fatal.level, 60);
+  assert.match(String(fatal.msg), /^litepaste could not start/);
 });

@@ -5,7 +5,14 @@ import net from "node:net";
 
 export type RawOutcome =
   /** A whole HTTP/1.x response (the first one, if several requests were sent). */
-  | { readonly kind: "response"; readonly status: number; readonly headers: ReadonlyMap<string, string>; readonly body: Buffer }
+  | {
+      readonly kind: "response";
+      readonly status: number;
+      readonly headers: ReadonlyMap<string, string>;
+      readonly body: Buffer;
+      /** The response exactly as received, status line to the end of the body. */
+      readonly bytes: Buffer;
+    }
   /** The server closed the connection without a byte. */
   | { readonly kind: "closed" }
   /** Bytes that are not (or not a whole) HTTP response: always a failure. */
@@ -32,7 +39,7 @@ export function parseResponse(bytes: Buffer, requestWasHead: boolean, closed: bo
   }
   const code = Number(status[1]);
   const rest = bytes.subarray(headEnd + 4);
-  const done = (body: Buffer): RawOutcome => ({ kind: "response", status: code, headers, body });
+  const done = (body: Buffer): RawOutcome => ({ kind: "response", status: code, headers, body, bytes: bytes.subarray(0, headEnd + 4 + body.length) });
   // An interim answer (100 Continue): the final one follows.
   if (code >= 100 && code < 200) return parseResponse(rest, requestWasHead, closed);
   if (requestWasHead || code === 204 || code === 304) return done(Buffer.alloc(0));

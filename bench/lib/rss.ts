@@ -17,6 +17,16 @@ export function rssBytes(pid: number): number {
   return kb * 1024;
 }
 
+/** The largest RSS the process has had so far (Linux's VmHWM); null where /proc does not say. */
+export function peakRssBytes(pid: number): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The file-backed part of the RSS (Linux's RssFile): the mapped node binary and native
  * modules, shared with other processes; null where /proc does not say.

@@ -5,9 +5,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BenchChart, BenchGoal, BenchTable, Scenario } from "../scenario.js";
 import { spreadBars, type SpreadBar } from "../lib/charts.js";
-import { comparePair, formatRatio, summarizePair, type Contender } from "../lib/compare.js";
+import { comparePair, formatRatio, SERVER_COLUMNS, serverCells, summarizePair, type Contender } from "../lib/compare.js";
 import { missedGoalNote } from "../lib/cpu-profile.js";
 import { runLoad } from "../lib/load.js";
+import { watchOf } from "../lib/server-watch.js";
 import { checkPaste, logText, putPaste } from "../lib/pastes.js";
 import { serveCli, startServerProcess } from "../../testkit/litepaste-process.js";
 import { formatNumber, formatSpread } from "../lib/stats.js";
@@ -38,6 +39,7 @@ export const getThroughput: Scenario = {
     const missed: Array<{ label: string; id: string; bodyFile: string }> = [];
     const summaryRows: Array<Array<string | number>> = [];
     const roundRows: Array<Array<string | number>> = [];
+    const serverRows: Array<Array<string | number>> = [];
     try {
       for (const [index, size] of SIZES.entries()) {
         const body = logText(size.bytes, index + 1);
@@ -49,13 +51,14 @@ export const getThroughput: Scenario = {
         try {
           await checkPaste(baseline.url, id, body);
           const load = (url: string) => ({ url, connections: CONNECTIONS, durationS: DURATION_S, requests: [{ method: "GET" as const, path: `/${id}` }] });
-          const lp: Contender = { name: "litepaste", load: load(litepaste.url) };
-          const bare: Contender = { name: "bare Fastify", load: load(baseline.url) };
+          const lp: Contender = { name: "litepaste", load: load(litepaste.url), server: watchOf(litepaste) };
+          const bare: Contender = { name: "bare Fastify", load: load(baseline.url), server: watchOf(baseline, false) };
           ctx.log(`${size.label} paste`);
           const rounds = await comparePair(ctx, lp, bare, WARMUP_S);
           const s = summarizePair(rounds);
           rounds.forEach((r, i) => roundRows.push([size.label, String(i + 1), formatNumber(r.a.requestsPerSec), formatNumber(r.b.requestsPerSec), formatNumber(r.ratio, 3)]));
           summaryRows.push([size.label, formatSpread(s.a), formatSpread(s.b), formatSpread(s.ratio, 2)]);
+          serverRows.push([size.label, "litepaste", ...serverCells(rounds.map((r) => r.a))], [size.label, "bare Fastify", ...serverCells(rounds.map((r) => r.b))]);
           bars.push({ group: size.label, series: "litepaste", ...s.a }, { group: size.label, series: "bare Fastify", ...s.b });
           const met = s.ratio.median >= GOAL;
           goals.push({ name: `GET ${size.label} vs bare Fastify`, goal: `≥ ${GOAL}×`, measured: formatRatio(s.ratio, rounds.length), met });
@@ -69,6 +72,11 @@ export const getThroughput: Scenario = {
     }
     tables.push(
       { caption: "req/s, median (min–max) over the rounds", columns: ["paste", "litepaste req/s", "bare Fastify req/s", "ratio"], rows: summaryRows },
+      {
+        caption: "Latency, event-loop delay p99 (litepaste's /metrics; the baseline has none) and peak RSS: median (min–max) over the rounds; RSS the peak over all",
+        columns: ["paste", "server", ...SERVER_COLUMNS],
+        rows: serverRows,
+      },
       { caption: "Each round", columns: ["paste", "round", "litepaste req/s", "bare Fastify req/s", "ratio"], rows: roundRows },
     );
     for (const { label, id, bodyFile } of missed) {
@@ -92,7 +100,7 @@ export const getThroughput: Scenario = {
         connections: String(CONNECTIONS),
         "duration per measurement": `${DURATION_S} s, after a ${WARMUP_S} s warm-up per server`,
         "load generator": "autocannon in a separate process; both servers measured in alternating order each round",
-        "litepaste": "production settings: LOG_LEVEL unset (info, one line per request) with stdout written to a file; no replication (GET does not touch it)",
+        "litepaste": "production settings: LOG_LEVEL unset (info, one line per request) with stdout written to a file; the paste cache at its default (32 MiB); no replication (GET does not touch it)",
         baseline: "bench/baseline-server.ts: the same Fastify, no logger, no hooks, one route answering the bytes from memory with `text/plain; charset=UTF-8`",
         pastes: SIZES.map((s) => `${s.label} (${s.bytes} bytes of log text)`).join(", "),
       },
@@ -101,7 +109,8 @@ export const getThroughput: Scenario = {
       goals,
       notes: [
         "Timed: 2xx answers per second over each autocannon run; every run must have no errors and no non-2xx answers. The ratio is litepaste / bare Fastify within the same round.",
-        "litepaste also reads the paste from SQLite, writes a log line per request and adds its headers (ETag, Cache-Control, CORS, nosniff); the baseline does none of that.",
+        "litepaste serves the paste from its cache (after the first read, which goes to SQLite), writes a log line per request, counts it in its metrics and adds its headers (ETag, Cache-Control, CORS, nosniff); the baseline does none of that.",
+        "Event-loop delay: litepaste_event_loop_delay_seconds p99 scraped right after each run (the scrape just before the run starts its window). Peak RSS: VmHWM from /proc.",
         ...notes,
       ],
     };

@@ -1,18 +1,20 @@
 // PUT throughput in sync mode (answer once the replica holds the commit) vs async mode, at
-// 1, 16 and 64 concurrent clients, both replicating to the store.
+// 1, 10, 50 and 64 concurrent clients, both replicating to the store.
 
 import path from "node:path";
 import type { BenchGoal, Scenario } from "../scenario.js";
 import { spreadBars, type SpreadBar } from "../lib/charts.js";
-import { comparePair, formatRatio, summarizePair, type PairRound } from "../lib/compare.js";
+import { comparePair, formatRatio, SERVER_COLUMNS, serverCells, summarizePair, type PairRound } from "../lib/compare.js";
 import { missedGoalNote } from "../lib/cpu-profile.js";
 import { runLoad } from "../lib/load.js";
 import { PUT_1KIB } from "../lib/pastes.js";
+import { watchOf } from "../lib/server-watch.js";
 import { serveCli } from "../../testkit/litepaste-process.js";
 import { assertReplicationHealthy, replicaEnv } from "../lib/replicated-server.js";
 import { formatNumber, formatSpread, spread } from "../lib/stats.js";
 
-const CLIENTS = [1, 16, 64];
+// 10 and 50 as in put-replication; 64 is where the goal is set.
+const CLIENTS = [1, 10, 50, 64];
 const DURATION_S = 3;
 const WARMUP_S = 1;
 const GOAL = 0.5;
@@ -30,7 +32,11 @@ export const putSync: Scenario = {
     try {
       for (const clients of CLIENTS) {
         ctx.log(`${clients} client(s)`);
-        results.set(clients, await comparePair(ctx, { name: "sync", load: load(sync.url, clients) }, { name: "async", load: load(async.url, clients) }, WARMUP_S));
+        const contenders = [
+          { name: "sync", load: load(sync.url, clients), server: watchOf(sync) },
+          { name: "async", load: load(async.url, clients), server: watchOf(async) },
+        ] as const;
+        results.set(clients, await comparePair(ctx, ...contenders, WARMUP_S));
       }
       await assertReplicationHealthy(sync.url);
       await assertReplicationHealthy(async.url);
@@ -39,6 +45,7 @@ export const putSync: Scenario = {
     }
 
     const rows: Array<Array<string | number>> = [];
+    const serverRows: Array<Array<string | number>> = [];
     const roundRows: Array<Array<string | number>> = [];
     const bars: SpreadBar[] = [];
     let goal: BenchGoal | undefined;
@@ -46,6 +53,7 @@ export const putSync: Scenario = {
       const s = summarizePair(rounds);
       const latency = (pick: (r: PairRound) => number) => formatSpread(spread(rounds.map(pick)));
       rows.push([String(clients), formatSpread(s.a), formatSpread(s.b), formatSpread(s.ratio, 2), latency((r) => r.a.latencyMs.p50), latency((r) => r.a.latencyMs.p99)]);
+      serverRows.push([String(clients), "sync", ...serverCells(rounds.map((r) => r.a))], [String(clients), "async", ...serverCells(rounds.map((r) => r.b))]);
       rounds.forEach((r, i) => roundRows.push([String(clients), String(i + 1), formatNumber(r.a.requestsPerSec), formatNumber(r.b.requestsPerSec), formatNumber(r.ratio, 3)]));
       const group = `${clients} client${clients === 1 ? "" : "s"}`;
       bars.push({ group, series: "sync", ...s.a }, { group, series: "async", ...s.b });
@@ -79,6 +87,7 @@ export const putSync: Scenario = {
       },
       tables: [
         { caption: "req/s and sync-mode latency, median (min–max) over the rounds", columns: ["clients", "sync req/s", "async req/s", "ratio", "sync p50 (ms)", "sync p99 (ms)"], rows },
+        { caption: "Both modes: median (min–max) over the rounds; event-loop delay from each server's /metrics; peak RSS over all rounds", columns: ["clients", "mode", ...SERVER_COLUMNS], rows: serverRows },
         { caption: "Each round", columns: ["clients", "round", "sync req/s", "async req/s", "ratio"], rows: roundRows },
       ],
       charts: [

@@ -6,7 +6,8 @@ import { runPutLoad } from "../lib/proc-load.js";
 import { benchScript, runNode } from "../lib/proc-node.js";
 import { isWalSegmentPut } from "../lib/store-proxy.js";
 import { startProxiedServer } from "../lib/store-session.js";
-import { formatSpread, quantile, spread } from "../lib/stats.js";
+import { endWindow, startWindow, watchOf, type ServerFigures } from "../lib/server-watch.js";
+import { formatMB, formatSpread, quantile, spread } from "../lib/stats.js";
 
 const SAMPLES = 200;
 const BODY_BYTES = 1024;
@@ -18,17 +19,21 @@ interface Round {
   readonly store: readonly number[];
   readonly segmentBytes: number;
   readonly segments: number;
+  readonly server: ServerFigures;
 }
 
 async function measure(ctx: BenchContext): Promise<Round> {
   const session = await startProxiedServer(ctx, "sync-latency", { DB_SYNC_MODE: "sync" });
   try {
     const before = session.proxy.requests.length;
+    const watch = watchOf(session.server);
+    await startWindow(watch);
     const load = await runPutLoad({ url: session.server.url, connections: 1, amount: SAMPLES, bodyBytes: BODY_BYTES }, ctx.workDir);
+    const server = await endWindow(watch);
     const segments = session.proxy.requests.slice(before).filter(isWalSegmentPut);
     const segmentBytes = quantile(segments.map((r) => r.bytes), 0.5);
     const baseline = await runNode(BASELINE_SCRIPT, [session.replicaUrl, String(SAMPLES), String(segmentBytes)], ctx.store.env, ctx.workDir);
-    return { litepaste: load.answers.map((a) => a.latencyMs), store: JSON.parse(baseline.stdout) as number[], segmentBytes, segments: segments.length };
+    return { litepaste: load.answers.map((a) => a.latencyMs), store: JSON.parse(baseline.stdout) as number[], segmentBytes, segments: segments.length, server };
   } finally {
     await session.stop();
   }
@@ -54,6 +59,8 @@ export const uploadLatencyScenario: Scenario = {
         samples: `${SAMPLES} PUTs per round, and ${SAMPLES} store PutObjects`,
         "segment size": `${formatSpread(spread(rounds.map((r) => r.segmentBytes)), 0)} bytes (median upload of each round: median (min–max))`,
         store: ctx.store.description,
+        "server event-loop delay p99": `${formatSpread(spread(rounds.map((r) => r.server.eventLoopP99Ms ?? Number.NaN)), 2)} ms (litepaste_event_loop_delay_seconds over each round)`,
+        "server peak RSS": rounds.every((r) => r.server.peakRssBytes !== null) ? formatMB(Math.max(...rounds.map((r) => r.server.peakRssBytes!))) : "–",
       },
       tables: [
         {

@@ -5,6 +5,8 @@
 
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.js";
+import { createPasteCache } from "./cache.js";
+import { preparePaste, type Paste } from "./paste.js";
 import { isBlank } from "./paste-body.js";
 import { newPasteId } from "./paste-id.js";
 import type { Store } from "./store.js";
@@ -76,6 +78,8 @@ export interface PasteServiceDeps {
   readonly metrics: Pick<Metrics, "pasteStored">;
   readonly logger: Logger;
   readonly maxPasteBytes: number;
+  /** Bytes of hot pastes kept in memory (./cache.ts); 0: every read goes to the store. */
+  readonly cacheBytes: number;
   /** Present in sync mode only: a paste is saved once the replica has it. */
   readonly sync?: SyncReplication;
 }
@@ -83,8 +87,8 @@ export interface PasteServiceDeps {
 export interface PasteService {
   /** The new paste's id; rejects with one of the errors above. */
   save(contents: Buffer): Promise<string>;
-  /** The exact bytes stored, or undefined for an unknown id. */
-  get(id: string): Buffer | undefined;
+  /** The paste with its exact bytes and prepared headers, or undefined for an unknown id. */
+  get(id: string): Paste | undefined;
 }
 
 function storageReason(err: unknown): StorageError["reason"] {
@@ -94,7 +98,8 @@ function storageReason(err: unknown): StorageError["reason"] {
   return "failed";
 }
 
-export function createPasteService({ store, metrics, logger, maxPasteBytes, sync }: PasteServiceDeps): PasteService {
+export function createPasteService({ store, metrics, logger, maxPasteBytes, cacheBytes, sync }: PasteServiceDeps): PasteService {
+  const cache = createPasteCache(cacheBytes);
   async function replicated(id: string): Promise<void> {
     if (!sync) return;
     try {
@@ -126,7 +131,13 @@ export function createPasteService({ store, metrics, logger, maxPasteBytes, sync
       throw new NoFreeIdError(DEFAULT_SAVE_ATTEMPTS);
     },
     get(id) {
-      return store.get(id);
+      const cached = cache?.get(id);
+      if (cached) return cached;
+      const contents = store.get(id);
+      if (contents === undefined) return undefined;
+      const paste = preparePaste(id, contents);
+      cache?.set(id, paste);
+      return paste;
     },
   };
 }

@@ -1,0 +1,37 @@
+// A stored paste as the routes answer it: the bytes, and the headers of its answers worked
+// out once, so that an answer from the cache (./cache.ts) costs a lookup and nothing else.
+
+/** A paste never changes: its id is a strong validator and any cache may keep it forever. */
+export const PASTE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+export const PASTE_CONTENT_TYPE = "text/plain; charset=UTF-8";
+
+export interface Paste {
+  readonly contents: Buffer;
+  /** The quoted id. */
+  readonly etag: string;
+  /** Headers of every answer about the paste, 304 included: the validator and caching. */
+  readonly validatorHeaders: Readonly<Record<string, string>>;
+  /** Headers of a 200 with the contents as plain text: the above, plus type and length. */
+  readonly textHeaders: Readonly<Record<string, string>>;
+}
+
+export function preparePaste(id: string, contents: Buffer): Paste {
+  const etag = `"${id}"`;
+  // Lower-case names: Fastify keys its headers in lower case, so it keeps these as given.
+  const validatorHeaders = { etag, "cache-control": PASTE_CACHE_CONTROL, "x-content-type-options": "nosniff" };
+  return {
+    contents,
+    etag,
+    validatorHeaders,
+    textHeaders: { ...validatorHeaders, "content-type": PASTE_CONTENT_TYPE, "content-length": String(contents.length) },
+  };
+}
+
+/** If-None-Match names this paste (or any representation): the client's copy is current. */
+export function matchesEtag(ifNoneMatch: string | undefined, paste: Paste): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === paste.etag || t === "*";
+  });
+}
