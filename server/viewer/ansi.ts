@@ -51,15 +51,21 @@ function colourClass(name: string | null, truecolour: string | null, layer: "fg"
 }
 
 function classesOf(chunk: AnserState): string[] {
-  const reverse = chunk.decorations.includes("reverse");
-  let fg = colourClass(chunk.fg, chunk.fg_truecolor, "fg");
-  let bg = colourClass(chunk.bg, chunk.bg_truecolor, "bg");
-  if (reverse) {
-    // Reverse video swaps the layers; an unset one is the page's own colour.
-    [fg, bg] = [bg?.replace(/-bg$/, "-fg") ?? "ansi-page-bg-fg", fg?.replace(/-fg$/, "-bg") ?? "ansi-page-fg-bg"];
-  }
-  const decorations = chunk.decorations.filter((d) => d !== "reverse").map((d) => `ansi-${d}`);
-  return [fg, bg, ...decorations].filter((c): c is string => c !== undefined);
+  const fg = colourClass(chunk.fg, chunk.fg_truecolor, "fg");
+  const bg = colourClass(chunk.bg, chunk.bg_truecolor, "bg");
+  return [fg, bg, ...chunk.decorations.map((d) => `ansi-${d}`)].filter((c): c is string => c !== undefined);
+}
+
+/** Reverse video as anser does it for the chunks it styles: swap the layers, unset ones white on black. */
+function reversed(state: AnserState): AnserState {
+  if (!state.decorations.includes("reverse")) return state;
+  return {
+    fg: state.bg ?? "ansi-black",
+    bg: state.fg ?? "ansi-white",
+    fg_truecolor: state.bg_truecolor,
+    bg_truecolor: state.fg_truecolor,
+    decorations: state.decorations.filter((d) => d !== "reverse"),
+  };
 }
 
 export interface RenderedLine {
@@ -80,7 +86,7 @@ export class AnsiLineRenderer {
     chunks.forEach((chunk, i) => {
       if (chunk.content === "") return;
       text += chunk.content;
-      const classes = classesOf(i === 0 ? carried : (chunk as unknown as AnserState));
+      const classes = classesOf(i === 0 ? reversed(carried) : (chunk as unknown as AnserState));
       const body = visibleText(chunk.content);
       html += classes.length === 0 ? body : `<span class="${classes.join(" ")}">${body}</span>`;
     });
