@@ -264,6 +264,29 @@ describe("what the paste contains", () => {
     assert.ok(Buffer.from(await (await fetch(`${app.url}/${id}`)).arrayBuffer()).equals(bytes));
   });
 
+  test("a JSON paste is pretty-printed on request, numbers exactly as uploaded; invalid JSON is shown as uploaded", async () => {
+    const json = '{"id":12345678901234567890,"tags":["a","b"],"ok":true}';
+    const id = await paste(json);
+    const page = await viewerPage();
+    try {
+      await openViewer(page, `/${id}`);
+      assert.equal(await page.locator(".log .l").count(), 1);
+      await page.getByRole("link", { name: "Pretty-print JSON" }).click();
+      await page.locator("html[data-viewer=ready]").waitFor();
+      assert.equal(new URL(page.url()).search, "?pretty");
+      const lines = await page.locator(".log .l .t").allTextContents();
+      assert.deepEqual(lines, ["{", '  "id": 12345678901234567890,', '  "tags": [', '    "a",', '    "b"', "  ],", '  "ok": true', "}"]);
+      assert.equal(await page.getByRole("link", { name: "As uploaded" }).getAttribute("href"), `/${id}`);
+      const broken = await paste('{"id": 1,}');
+      await openViewer(page, `/${broken}?pretty`);
+      assert.match((await page.locator(".notice").textContent())!, /not one valid JSON document/);
+      assert.equal(await page.locator("#L1 .t").textContent(), '{"id": 1,}');
+    } finally {
+      await page.close();
+    }
+    assert.equal(await (await fetch(`${app.url}/${id}?pretty`)).text(), json, "raw clients ignore ?pretty");
+  });
+
   test("a binary paste gets a notice and the download link instead of garbage", async () => {
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]);
     const id = await paste(bytes);

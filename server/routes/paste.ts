@@ -17,14 +17,14 @@ export interface PasteOptions {
 }
 
 export async function pasteRoutes(app: FastifyInstance, { pastes, viewer }: PasteOptions): Promise<void> {
-  const servePaste = async (req: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string } }>, reply: FastifyReply) => {
+  const servePaste = async (req: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string; pretty?: string } }>, reply: FastifyReply) => {
     const { id } = req.params;
     const contents = pastes.get(id);
     if (contents === undefined) return sendText(reply, 404, "entry not found");
     if (viewer && req.routeOptions.url === PASTE_SPACE.paste) {
       reply.header("Vary", "Accept");
       // Before the ETag: the page is never stored, so a validator the browser holds is the raw answer's.
-      if (prefersViewer(req.headers.accept)) return sendViewer(reply, { id, bytes: contents, siteTitle: viewer.siteTitle });
+      if (prefersViewer(req.headers.accept)) return sendViewer(reply, { id, bytes: contents, siteTitle: viewer.siteTitle, pretty: req.query.pretty !== undefined });
     }
     if (req.query.download !== undefined) reply.header("Content-Disposition", `attachment; filename="${id}.txt"`);
     // A paste never changes: its id is a strong validator and any cache may keep it forever.

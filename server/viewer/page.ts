@@ -8,6 +8,7 @@
 
 import { AnsiLineRenderer, escapeText } from "./ansi.js";
 import { classify } from "./content.js";
+import { looksLikeJson, prettyJson } from "./json.js";
 import { lineLevel } from "./levels.js";
 import { countLines, splitLines } from "./lines.js";
 
@@ -22,6 +23,8 @@ export interface ViewerPage {
   readonly bytes: Buffer;
   /** The site's title (SITE_TITLE), for the page title and the header. */
   readonly siteTitle: string;
+  /** `?pretty`: a JSON paste re-indented. */
+  readonly pretty: boolean;
 }
 
 function formatSize(bytes: number): string {
@@ -85,9 +88,17 @@ export function* renderPage(page: ViewerPage): Generator<string> {
     yield TAIL;
     return;
   }
-  const { text } = content;
+  const id = escapeText(page.id);
+  const pretty = page.pretty && content.validUtf8 ? prettyJson(content.text) : undefined;
+  const text = pretty ?? content.text;
   const lineCount = countLines(text);
-  yield head(page, `${size} · ${plural(lineCount, "line")}`, "");
+  let links = "";
+  if (pretty !== undefined) links = `<a href="/${id}">As uploaded</a>\n`;
+  else if (looksLikeJson(content.text)) links = `<a href="/${id}?pretty">Pretty-print JSON</a>\n`;
+  yield head(page, `${size} · ${plural(lineCount, "line")}${pretty !== undefined ? " (pretty-printed)" : ""}`, links);
+  if (page.pretty && pretty === undefined) {
+    yield notice("This paste is not one valid JSON document, so it is shown as uploaded.");
+  }
   if (!content.validUtf8) {
     yield notice("This paste is not valid UTF-8: the bytes that are not are shown as &#65533;. Raw and Download give the bytes exactly as uploaded.");
   }
