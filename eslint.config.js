@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["web/**/*.js"],
-    languageOptions: { globals: { window: "readonly", document: "readonly", fetch: "readonly", navigator: "readonly", console: "readonly", FormData: "readonly", Blob: "readonly", Error: "readonly" } },
+    languageOptions: { globals: { window: "readonly", document: "readonly", fetch: "readonly", navigator: "readonly", console: "readonly", FormData: "readonly", Blob: "readonly", Error: "readonly", history: "readonly", location: "readonly", localStorage: "readonly", setTimeout: "readonly", Element: "readonly", HTMLInputElement: "readonly" } },
   },
   {
     // The server sees replication through replication/index.ts only: the rest of

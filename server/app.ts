@@ -22,11 +22,12 @@ import { metricsRoute } from "./routes/metrics.js";
 import { pasteRoutes } from "./routes/paste.js";
 import { staticRoutes } from "./routes/static.js";
 import { uploadRoutes } from "./routes/upload.js";
+import { viewerAssetRoutes } from "./routes/viewer-assets.js";
 import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
+  "title" | "subtitle" | "footer" | "showDocs" | "viewer" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
 >;
 
 export interface AppDeps {
@@ -57,7 +58,8 @@ export const litepaste = fp<AppDeps>(
     await app.register(cors);
     await app.register(notFound);
     await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget });
-    await app.register(pasteRoutes, { pastes });
+    await app.register(pasteRoutes, { pastes, viewer: config.viewer ? { siteTitle: title } : null });
+    if (config.viewer) await app.register(viewerAssetRoutes);
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy, baseUrl });
     await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });
     if (config.metricsAddr === null) await app.register(metricsRoute, { metrics });

@@ -17,6 +17,8 @@ export interface Config {
   /** Raw HTML, written by the operator. */
   readonly footer: string;
   readonly showDocs: boolean;
+  /** Browsers navigating to /<id> get the HTML log viewer (issue 16); false: always the raw bytes. */
+  readonly viewer: boolean;
   /** Uploads per client IP per minute; 0 turns the limit off. */
   readonly perMinuteLimit: number;
   /** The largest paste accepted, in bytes (`-maxsize` is in MiB). */
@@ -109,6 +111,16 @@ export const SETTINGS = {
     env: ["SITE_SHOW_DOCUMENTATION"],
     defaultText: "true",
     help: "show the usage documentation on the home page",
+    accepts: "true or false (also 1/0, t/f)",
+    parse: bool,
+    bool: true,
+  },
+  // Issue 16: the log viewer.
+  viewer: {
+    flag: "viewer",
+    env: ["PASTE_VIEWER"],
+    defaultText: "true",
+    help: "answer browsers navigating to /<id> with the HTML log viewer; false: always the raw bytes, as LogPaste",
     accepts: "true or false (also 1/0, t/f)",
     parse: bool,
     bool: true,
@@ -282,6 +294,7 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     subtitle: v.subtitle,
     footer: v.footer,
     showDocs: v.showDocs,
+    viewer: v.viewer,
     perMinuteLimit: v.perMinuteLimit,
     maxPasteBytes: v.maxSize * 1024 * 1024,
     host: v.host,

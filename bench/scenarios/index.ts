@@ -11,6 +11,7 @@ import { replicationLagScenario } from "./replication-lag.js";
 import { restoreScenario } from "./restore.js";
 import { storeCostScenario } from "./store-cost.js";
 import { uploadLatencyScenario } from "./upload-latency.js";
+import { viewerScenario } from "./viewer.js";
 
 export const scenarios: readonly Scenario[] = [
   getThroughput,
@@ -22,4 +23,5 @@ export const scenarios: readonly Scenario[] = [
   storeCostScenario,
   memory,
   coldStart,
+  viewerScenario,
 ];

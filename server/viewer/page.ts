@@ -1,0 +1,123 @@
+// The viewer's HTML, produced as a sequence of strings that the route streams: the head
+// and header first (painted before the rest arrives), then the lines in blocks of
+// DEFAULT_BLOCK_LINES. A 2 MiB log never becomes one 20 MB string, and every block is
+// `content-visibility: auto` in the stylesheet, so the browser lays out only what is near
+// the screen. Everything taken from the paste goes through visibleText/escapeText.
+// Works without JavaScript: lines are anchors and :target highlights one; viewer.js adds
+// ranges, shift-click, copying a link, error navigation and the wrap toggle.
+
+import { AnsiLineRenderer, escapeText } from "./ansi.js";
+import { classify } from "./content.js";
+import { looksLikeJson, prettyJson } from "./json.js";
+import { lineLevel } from "./levels.js";
+import { countLines, splitLines } from "./lines.js";
+
+/** Lines per streamed block (and per content-visibility box). */
+export const DEFAULT_BLOCK_LINES = 500;
+
+/** Where the viewer's own files are served (web/static/viewer/, and the generated palette). */
+export const VIEWER_ASSETS = "/static/viewer";
+
+export interface ViewerPage {
+  readonly id: string;
+  readonly bytes: Buffer;
+  /** The site's title (SITE_TITLE), for the page title and the header. */
+  readonly siteTitle: string;
+  /** `?pretty`: a JSON paste re-indented. */
+  readonly pretty: boolean;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function head(page: ViewerPage, meta: string, links: string): string {
+  const id = escapeText(page.id);
+  const title = escapeText(page.siteTitle);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${id} · ${title}</title>
+<link rel="stylesheet" href="${VIEWER_ASSETS}/viewer.css">
+<link rel="stylesheet" href="${VIEWER_ASSETS}/palette.css">
+<script src="${VIEWER_ASSETS}/viewer.js" defer></script>
+</head>
+<body>
+<header class="bar">
+<a class="brand" href="/">${title}</a>
+<span class="meta"><span class="id">${id}</span> · ${meta}</span>
+<nav class="actions">
+<a href="/${id}/raw">Raw</a>
+<a href="/${id}/raw?download">Download</a>
+${links}<span class="js-only" hidden>
+<button type="button" data-action="prev-error" title="Previous error or warning (p)">&#8593; Prev error</button>
+<button type="button" data-action="next-error" title="Next error or warning (n)">&#8595; Next error</button>
+<span class="error-count"></span>
+<button type="button" data-action="wrap" aria-pressed="false">Wrap</button>
+<button type="button" data-action="copy-link" disabled>Copy link to lines</button>
+</span>
+</nav>
+</header>
+`;
+}
+
+const TAIL = `</body>
+</html>
+`;
+
+function notice(text: string): string {
+  return `<p class="notice" role="status">${text}</p>\n`;
+}
+
+/** The viewer's HTML for one paste, in pieces to be written in order. */
+export function* renderPage(page: ViewerPage): Generator<string> {
+  const content = classify(page.bytes);
+  const size = formatSize(page.bytes.length);
+  if (content.kind === "binary") {
+    yield head(page, `${size} · binary`, "");
+    yield notice(`This paste looks like binary data (it contains NUL bytes), so it is not shown here. <a href="/${escapeText(page.id)}/raw?download">Download it</a> to open it with the right program.`);
+    yield TAIL;
+    return;
+  }
+  const id = escapeText(page.id);
+  const pretty = page.pretty && content.validUtf8 ? prettyJson(content.text) : undefined;
+  const text = pretty ?? content.text;
+  const lineCount = countLines(text);
+  let links = "";
+  if (pretty !== undefined) links = `<a href="/${id}">As uploaded</a>\n`;
+  else if (looksLikeJson(content.text)) links = `<a href="/${id}?pretty">Pretty-print JSON</a>\n`;
+  yield head(page, `${size} · ${plural(lineCount, "line")}${pretty !== undefined ? " (pretty-printed)" : ""}`, links);
+  if (page.pretty && pretty === undefined) {
+    yield notice("This paste is not one valid JSON document, so it is shown as uploaded.");
+  }
+  if (!content.validUtf8) {
+    yield notice("This paste is not valid UTF-8: the bytes that are not are shown as &#65533;. Raw and Download give the bytes exactly as uploaded.");
+  }
+  yield '<main class="log" id="log">\n';
+  const ansi = new AnsiLineRenderer();
+  let block = "";
+  let n = 0;
+  for (const line of splitLines(text)) {
+    n++;
+    const { html, text: plain } = ansi.render(line);
+    const level = lineLevel(plain);
+    const cls = level === "error" ? "l e" : level === "warn" ? "l w" : "l";
+    block += `<div class="${cls}" id="L${n}"><a class="n" href="#L${n}" data-n="${n}"></a><span class="t">${html}</span></div>\n`;
+    if (n % DEFAULT_BLOCK_LINES === 0) {
+      yield `<div class="b">\n${block}</div>\n`;
+      block = "";
+    }
+  }
+  if (block !== "") yield `<div class="b">\n${block}</div>\n`;
+  yield "</main>\n";
+  yield TAIL;
+}

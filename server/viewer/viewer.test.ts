@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadConfig } from "../config.js";
+import { AnsiLineRenderer, visibleText } from "./ansi.js";
+import { lineLevel } from "./levels.js";
+import { countLines, splitLines } from "./lines.js";
+import { prefersViewer } from "./negotiate.js";
+import { nearestPaletteIndex, paletteRgb } from "./palette.js";
+
+test("only an Accept that prefers text/html over text/plain and */* gets the viewer", () => {
+  const viewer = [
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "text/html",
+    "text/html, text/plain;q=0.5",
+  ];
+  const raw = [undefined, "", "*/*", "text/*", "text/plain", "text/plain, text/html", "text/html;q=0.5, text/plain", "application/json", "text/html;q=0.5, */*"];
+  for (const accept of viewer) assert.equal(prefersViewer(accept), true, accept);
+  for (const accept of raw) assert.equal(prefersViewer(accept), false, String(accept));
+});
+
+test("-viewer=false and PASTE_VIEWER=false turn the viewer off; it is on by default", () => {
+  assert.equal(loadConfig([], {}).viewer, true);
+  assert.equal(loadConfig(["-viewer=false"], {}).viewer, false);
+  assert.equal(loadConfig([], { PASTE_VIEWER: "false" }).viewer, false);
+  assert.equal(loadConfig(["-viewer"], { PASTE_VIEWER: "false" }).viewer, true);
+  assert.throws(() => loadConfig([], { PASTE_VIEWER: "maybe" }), /PASTE_VIEWER: expected true or false/);
+});
+
+test("truecolour is quantised to the nearest xterm palette colour", () => {
+  assert.deepEqual(paletteRgb(16), [0, 0, 0]);
+  assert.deepEqual(paletteRgb(196), [255, 0, 0]);
+  assert.deepEqual(paletteRgb(244), [128, 128, 128]);
+  assert.equal(nearestPaletteIndex(255, 0, 0), 196);
+  assert.equal(nearestPaletteIndex(250, 130, 5), 208);
+  assert.equal(nearestPaletteIndex(128, 128, 128), 244);
+  for (let i = 16; i < 256; i++) assert.equal(nearestPaletteIndex(...paletteRgb(i)), i, `colour ${i} maps to itself`);
+});
+
+test("ANSI state carries from line to line until reset", () => {
+  const r = new AnsiLineRenderer();
+  assert.equal(r.render("a \x1b[32mgreen").html, 'a <span class="ansi-green-fg">green</span>');
+  assert.equal(r.render("still green\x1b[0m plain").html, '<span class="ansi-green-fg">still green</span> plain');
+  assert.equal(r.render("plain <b>").html, "plain &#60;b&#62;");
+  assert.equal(r.render("\x1b[7;31mreversed").html, '<span class="ansi-black-fg ansi-red-bg">reversed</span>');
+  assert.equal(r.render("reversed on the next line\x1b[0m").html, '<span class="ansi-black-fg ansi-red-bg">reversed on the next line</span>');
+  assert.equal(r.render("\x1b[38;2;0;0;255mblue").text, "blue");
+});
+
+test("control characters become labelled control pictures; tabs stay", () => {
+  assert.equal(visibleText("a\tb"), "a\tb");
+  assert.equal(visibleText("\x00\x1b\x7f"), [
+    '<span class="ctl" title="U+0000">\u2400</span>',
+    '<span class="ctl" title="U+001B">\u241b</span>',
+    '<span class="ctl" title="U+007F">\u2421</span>',
+  ].join(""));
+});
+
+test("levels: logger words, logfmt and JSON fields; prose is not an error", () => {
+  assert.equal(lineLevel("2024 ERROR boom"), "error");
+  assert.equal(lineLevel("[FATAL] gone"), "error");
+  assert.equal(lineLevel("WARNING: low disk"), "warn");
+  assert.equal(lineLevel('{"level":"warn","msg":"x"}'), "warn");
+  assert.equal(lineLevel('{"level":60}'), "error");
+  assert.equal(lineLevel('{"level":30,"msg":"ERROR in text"}'), undefined, "the field decides");
+  assert.equal(lineLevel("time=1 level=error msg=x"), "error");
+  assert.equal(lineLevel("no error found"), undefined);
+  assert.equal(lineLevel("INFO all good"), undefined);
+});
+
+test("lines: \\n and \\r\\n ends, no phantom last line", () => {
+  assert.deepEqual([...splitLines("a\r\nb\n\nc")], ["a", "b", "", "c"]);
+  assert.deepEqual([...splitLines("a\n")], ["a"]);
+  assert.equal(countLines("a\r\nb\n\nc"), 4);
+  assert.equal(countLines("a\n"), 1);
+  assert.equal(countLines(""), 0);
+});
