@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PasteService } from "../pastes/service.js";
 import { sendText } from "../plugins/errors.js";
+import { PASTE_HEADERS } from "../security-headers.js";
 import { PASTE_SPACE } from "../url-space.js";
 
 export interface PasteOptions {
@@ -19,7 +20,7 @@ export async function pasteRoutes(app: FastifyInstance, { pastes }: PasteOptions
     reply
       .header("ETag", etag)
       .header("Cache-Control", "public, max-age=31536000, immutable")
-      .header("X-Content-Type-Options", "nosniff");
+      .headers(PASTE_HEADERS);
     if (req.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
       return reply.code(304).send();
     }
