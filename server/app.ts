@@ -58,7 +58,8 @@ export const litepaste = fp<AppDeps>(
     await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy });
     await app.register(pasteRoutes, { pastes });
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy });
-    await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });
+    // With METRICS_ADDR, the details go there; the main port shows only what is ok.
+    await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus, full: config.metricsAddr === null });
     if (config.metricsAddr === null) await app.register(metricsRoute, { metrics });
     await app.register(staticRoutes);
   },

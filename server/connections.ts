@@ -26,8 +26,13 @@ export function timeoutOptions(
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Inactivity in either direction, e.g. a client that stops reading its answer.
     connectionTimeout: limits.idleTimeoutMs,
-    // Node refuses a headers timeout longer than the request timeout, which it is part of.
-    http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    http: {
+      // Node checks the headers timeout against this one, which Fastify sets only later.
+      requestTimeout: limits.requestTimeoutMs,
+      // Node refuses a headers timeout longer than the request timeout, which it is part of.
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
   };
 }
 
