@@ -7,12 +7,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import fp from "fastify-plugin";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { answerClientError, limitConnections, timeoutOptions, type ConnectionLimits } from "./connections.js";
 import type { Metrics } from "./metrics.js";
 import { createPasteService, type SyncReplication } from "./pastes/service.js";
 import type { Store } from "./pastes/store.js";
 import { createUploadBudget } from "./pastes/upload-budget.js";
 import { cors } from "./plugins/cors.js";
-import { errors } from "./plugins/errors.js";
+import { errors, sendText } from "./plugins/errors.js";
 import { notFound } from "./plugins/not-found.js";
 import { requestLog } from "./plugins/request-log.js";
 import { shutdown } from "./plugins/shutdown.js";
@@ -28,7 +29,8 @@ import { urlSpace } from "./url-space.js";
 export type AppConfig = Pick<
   Config,
   "title" | "subtitle" | "footer" | "showDocs" | "viewer" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
->;
+> &
+  ConnectionLimits;
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -61,7 +63,8 @@ export const litepaste = fp<AppDeps>(
     await app.register(pasteRoutes, { pastes, viewer: config.viewer ? { siteTitle: title } : null });
     if (config.viewer) await app.register(viewerAssetRoutes);
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy, baseUrl });
-    await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });
+    // With METRICS_ADDR, the details go there; the main port shows only what is ok.
+    await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus, full: config.metricsAddr === null });
     if (config.metricsAddr === null) await app.register(metricsRoute, { metrics });
     await app.register(staticRoutes);
   },
@@ -77,7 +80,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 },
     // Answered by the shutdown plugin instead, in the plain-text form of every other error.
     return503OnClosing: false,
+    ...timeoutOptions(deps.config),
+    clientErrorHandler: answerClientError,
+    // The router's refusals, which no hook or error handler sees: plain text, never echoing the URL.
+    frameworkErrors: (err, _req, reply) =>
+      err.code === "FST_ERR_MAX_PARAM_LENGTH" ? sendText(reply, 414, "URI too long") : sendText(reply, 400, "bad request: the URL is not valid percent-encoding"),
   });
+  limitConnections(app.server, deps.config.maxConnections);
   await app.register(litepaste, deps);
   return app;
 }

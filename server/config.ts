@@ -39,6 +39,17 @@ export interface Config {
   readonly maxInflightBytes: number;
   /** Issue 12: the public origin for links, pinned (`-baseurl`); null: taken from the (checked) Host header. */
   readonly baseUrl: string | null;
+  // Issue 12 (connections and timeouts): see server/connections.ts.
+  /** From the first byte of a request to its last, headers and body. */
+  readonly requestTimeoutMs: number;
+  /** From the first byte of a request to the end of its headers (at most requestTimeoutMs). */
+  readonly headersTimeoutMs: number;
+  /** How long a kept-alive connection waits for its next request. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection with no bytes in either direction for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Open connections at most; the next one gets 503. */
+  readonly maxConnections: number;
 }
 
 export interface ListenAddress {
@@ -239,6 +250,42 @@ export const SETTINGS = {
     accepts: "an http:// or https:// origin (scheme, host and optional port; no path, query or credentials), or empty",
     parse: parseBaseUrl,
   },
+  // Issue 12: connections and timeouts (docs/reliability.md, "Connections and timeouts").
+  requestTimeout: {
+    env: ["LP_REQUEST_TIMEOUT"],
+    defaultText: "1m",
+    help: "a request (headers and body) must arrive whole within this; a slower one gets 408 and is closed",
+    accepts: "a duration of 1s or more, such as 30s, 1m, 10m",
+    parse: duration(1000),
+  },
+  headersTimeout: {
+    env: ["LP_HEADERS_TIMEOUT"],
+    defaultText: "10s",
+    help: "a request's headers must arrive within this (at most LP_REQUEST_TIMEOUT); a slower one gets 408 and is closed",
+    accepts: "a duration of 1s or more, such as 10s, 30s",
+    parse: duration(1000),
+  },
+  keepAliveTimeout: {
+    env: ["LP_KEEPALIVE_TIMEOUT"],
+    defaultText: "5s",
+    help: "how long an idle kept-alive connection waits for the next request before it is closed",
+    accepts: "a duration of 100ms or more, such as 5s, 1m",
+    parse: duration(100),
+  },
+  idleTimeout: {
+    env: ["LP_IDLE_TIMEOUT"],
+    defaultText: "1m",
+    help: "a connection with no bytes sent or received for this long is closed (e.g. a client that stops reading)",
+    accepts: "a duration of 1s or more, such as 30s, 1m",
+    parse: duration(1000),
+  },
+  maxConnections: {
+    env: ["LP_MAX_CONNECTIONS"],
+    defaultText: "500",
+    help: "open client connections at most; one more gets 503 with Retry-After and is closed",
+    accepts: "a whole number, 1 or more",
+    parse: wholeNumber(1),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -317,6 +364,12 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
       : null,
     maxInflightBytes: inflightMiB(v.maxInflight, v.maxSize) * 1024 * 1024,
     baseUrl: v.baseUrl,
+    // Issue 12: connections and timeouts.
+    requestTimeoutMs: v.requestTimeout,
+    headersTimeoutMs: v.headersTimeout,
+    keepAliveTimeoutMs: v.keepAliveTimeout,
+    idleTimeoutMs: v.idleTimeout,
+    maxConnections: v.maxConnections,
   };
 }
 

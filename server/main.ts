@@ -8,6 +8,7 @@ import { buildApp } from "./app.js";
 import { Metrics } from "./metrics.js";
 import { listenForMetrics } from "./metrics-listener.js";
 import { openStore } from "./pastes/store.js";
+import { healthReport } from "./routes/health.js";
 import { prepareReplication, type Replication } from "../replication/index.js";
 
 export interface RunningServer {
@@ -27,6 +28,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (replication) store.onCommit(() => replication.notifyCommit());
 
   const metrics = new Metrics(replication ?? undefined);
+  const replicationStatus = replication ? () => ({ ...replication.status() }) : undefined;
   const app = await buildApp({
     config,
     store,
@@ -36,9 +38,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       replication && syncMode
         ? { waitUntilReplicated: () => replication.waitUntilReplicated(), writerConflict: () => replication.status().writerConflict !== null }
         : undefined,
-    replicationStatus: replication ? () => ({ ...replication.status() }) : undefined,
+    replicationStatus,
   });
-  const metricsListener = config.metricsAddr && (await listenForMetrics(metrics, config.metricsAddr));
+  const health = () => healthReport({ pingDatabase: () => store.ping(), replicationStatus }, true);
+  const metricsListener = config.metricsAddr && (await listenForMetrics(metrics, config.metricsAddr, health));
   if (metricsListener) logger.info({ url: `${metricsListener.url}/metrics` }, "metrics listening");
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info(

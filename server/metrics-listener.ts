@@ -1,10 +1,12 @@
 // /metrics on an address of its own (METRICS_ADDR), like Litestream's `addr`: a port that
-// can stay private while the paste service is public. It serves nothing else.
+// can stay private while the paste service is public. It serves /healthz in full too (the
+// main port then shows only what is ok), and nothing else.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ListenAddress } from "./config.js";
 import type { Metrics } from "./metrics.js";
+import type { HealthReport } from "./routes/health.js";
 
 export interface MetricsListener {
   /** The address actually bound (port 0 picks a free port). */
@@ -17,11 +19,17 @@ function answer(res: http.ServerResponse, status: number, contentType: string, b
   res.end(withBody ? body : undefined);
 }
 
-export async function listenForMetrics(metrics: Metrics, address: ListenAddress): Promise<MetricsListener> {
+export async function listenForMetrics(metrics: Metrics, address: ListenAddress, health: () => HealthReport): Promise<MetricsListener> {
   const server = http.createServer((req, res) => {
     const withBody = req.method !== "HEAD";
-    if (new URL(req.url ?? "/", "http://host").pathname !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
-      answer(res, 404, "text/plain; charset=utf-8", "not found: metrics are at GET /metrics\n", withBody);
+    const pathname = new URL(req.url ?? "/", "http://host").pathname;
+    if ((pathname !== "/metrics" && pathname !== "/healthz") || (req.method !== "GET" && req.method !== "HEAD")) {
+      answer(res, 404, "text/plain; charset=utf-8", "not found: metrics are at GET /metrics, health at GET /healthz\n", withBody);
+      return;
+    }
+    if (pathname === "/healthz") {
+      const { code, body } = health();
+      answer(res, code, "application/json; charset=utf-8", JSON.stringify(body), withBody);
       return;
     }
     metrics.render().then(

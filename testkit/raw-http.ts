@@ -1,5 +1,5 @@
-// One HTTP exchange over a raw TCP socket, for requests no HTTP client would send: the bytes
-// go out as given, then the client half-closes; the answer is parsed by hand.
+// HTTP over a raw TCP socket, for requests no HTTP client would send: the bytes go out as
+// given (all at once, or piece by piece as a slow client sends them); the answer is parsed by hand.
 
 import net from "node:net";
 
@@ -52,31 +52,64 @@ export function parseResponse(bytes: Buffer, requestWasHead: boolean, closed: bo
   return rest.length >= Number(length) ? done(rest.subarray(0, Number(length))) : null;
 }
 
+/** One request on a fresh connection, then the client half-closes. */
 export function rawExchange(port: number, request: Buffer, options: { head: boolean; timeoutMs: number }): Promise<RawOutcome> {
-  return new Promise((resolve) => {
-    let received = Buffer.alloc(0);
-    let settled = false;
-    const socket = net.connect({ host: "127.0.0.1", port });
-    const settle = (outcome: RawOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => settle({ kind: "timeout", bytes: received }), options.timeoutMs);
-    socket.on("error", () => {}); // a reset shows as "close"; what was received is judged there
-    socket.on("connect", () => socket.end(request));
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const parsed = parseResponse(received, options.head, false);
-      if (parsed === "garbled") settle({ kind: "garbled", bytes: received });
-      else if (parsed) settle(parsed);
-    });
-    socket.on("close", () => {
-      if (received.length === 0) return settle({ kind: "closed" });
-      const parsed = parseResponse(received, options.head, true);
-      settle(parsed && parsed !== "garbled" ? parsed : { kind: "garbled", bytes: received });
-    });
+  const connection = rawConnection(port, options);
+  connection.end(request);
+  return connection.outcome;
+}
+
+export interface RawConnection {
+  /** Sends more bytes on the open connection. */
+  write(bytes: string | Buffer): void;
+  /** Sends the last bytes and half-closes. */
+  end(bytes: string | Buffer): void;
+  /** Whether the server has answered or closed yet. */
+  readonly settled: boolean;
+  /** The server's answer (or its close), or "timeout" after `timeoutMs`. */
+  readonly outcome: Promise<RawOutcome>;
+  close(): void;
+}
+
+/** A connection held open: the request goes out piece by piece, as a slow client sends it. */
+export function rawConnection(port: number, options: { timeoutMs: number; head?: boolean }): RawConnection {
+  let received = Buffer.alloc(0);
+  let settled = false;
+  let resolve!: (outcome: RawOutcome) => void;
+  const outcome = new Promise<RawOutcome>((r) => (resolve = r));
+  // Writes before the connection is up are queued by the socket.
+  const socket = net.connect({ host: "127.0.0.1", port });
+  const settle = (result: RawOutcome) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.destroy();
+    resolve(result);
+  };
+  const timer = setTimeout(() => settle({ kind: "timeout", bytes: received }), options.timeoutMs);
+  socket.on("error", () => {}); // a reset shows as "close"; what was received is judged there
+  socket.on("data", (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    const parsed = parseResponse(received, options.head ?? false, false);
+    if (parsed === "garbled") settle({ kind: "garbled", bytes: received });
+    else if (parsed) settle(parsed);
   });
+  socket.on("close", () => {
+    if (received.length === 0) return settle({ kind: "closed" });
+    const parsed = parseResponse(received, options.head ?? false, true);
+    settle(parsed && parsed !== "garbled" ? parsed : { kind: "garbled", bytes: received });
+  });
+  return {
+    write: (bytes) => {
+      if (!socket.destroyed) socket.write(bytes);
+    },
+    end: (bytes) => {
+      if (!socket.destroyed) socket.end(bytes);
+    },
+    get settled() {
+      return settled;
+    },
+    outcome,
+    close: () => settle({ kind: "closed" }),
+  };
 }

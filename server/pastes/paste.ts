@@ -1,6 +1,8 @@
 // A stored paste as the routes answer it: the bytes, and the headers of its answers worked
 // out once, so that an answer from the cache (./cache.ts) costs a lookup and nothing else.
 
+import { PASTE_HEADERS } from "../security-headers.js";
+
 /** A paste never changes: its id is a strong validator and any cache may keep it forever. */
 export const PASTE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 export const PASTE_CONTENT_TYPE = "text/plain; charset=UTF-8";
@@ -15,10 +17,12 @@ export interface Paste {
   readonly textHeaders: Readonly<Record<string, string>>;
 }
 
+const SAFETY_HEADERS = Object.fromEntries(Object.entries(PASTE_HEADERS).map(([name, value]) => [name.toLowerCase(), value]));
+
 export function preparePaste(id: string, contents: Buffer): Paste {
   const etag = `"${id}"`;
   // Lower-case names: Fastify keys its headers in lower case, so it keeps these as given.
-  const validatorHeaders = { etag, "cache-control": PASTE_CACHE_CONTROL, "x-content-type-options": "nosniff" };
+  const validatorHeaders = { etag, "cache-control": PASTE_CACHE_CONTROL, ...SAFETY_HEADERS };
   return {
     contents,
     etag,

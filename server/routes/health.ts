@@ -1,4 +1,5 @@
-// GET /healthz: the database and replication state as JSON, never cached (docs/api.md).
+// GET /healthz: the database and replication state as JSON, never cached (docs/api.md); in
+// full on the main port only when that is the only port (no METRICS_ADDR).
 
 import type { FastifyInstance } from "fastify";
 import { reservedPath } from "../url-space.js";
@@ -30,19 +31,38 @@ function replicationOk(replication: ReplicationHealth | null): boolean {
   return replication.writerConflict === null && (replication.mode === "async" || replication.healthy);
 }
 
-export async function healthRoute(app: FastifyInstance, { pingDatabase, replicationStatus }: HealthOptions): Promise<void> {
+export interface HealthReport {
+  readonly code: 200 | 503;
+  readonly body: { status: "ok" | "unhealthy"; database: string; replication: ReplicationHealth | { mode: string; healthy: boolean } | null };
+}
+
+/**
+ * The health document. In full, the database's error and replication's whole state (its
+ * target, last error, lag …); otherwise only whether each part is ok, for a /healthz anyone
+ * can read while the details are served on METRICS_ADDR's private listener.
+ */
+export function healthReport({ pingDatabase, replicationStatus }: HealthOptions, full: boolean): HealthReport {
+  let database = "ok";
+  try {
+    pingDatabase();
+  } catch (err) {
+    database = full ? (err as Error).message : "unavailable";
+  }
+  const replication = replicationStatus?.() ?? null;
+  const healthy = database === "ok" && replicationOk(replication);
+  return {
+    code: healthy ? 200 : 503,
+    body: {
+      status: healthy ? "ok" : "unhealthy",
+      database,
+      replication: full || !replication ? replication : { mode: replication.mode, healthy: replicationOk(replication) },
+    },
+  };
+}
+
+export async function healthRoute(app: FastifyInstance, options: HealthOptions & { readonly full: boolean }): Promise<void> {
   app.get(reservedPath("healthz"), async (_req, reply) => {
-    let database = "ok";
-    try {
-      pingDatabase();
-    } catch (err) {
-      database = (err as Error).message;
-    }
-    const replication = replicationStatus?.() ?? null;
-    const healthy = database === "ok" && replicationOk(replication);
-    return reply
-      .code(healthy ? 200 : 503)
-      .header("Cache-Control", "no-store")
-      .send({ status: healthy ? "ok" : "unhealthy", database, replication });
+    const { code, body } = healthReport(options, options.full);
+    return reply.code(code).header("Cache-Control", "no-store").send(body);
   });
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { publicOrigin } from "../public-origin.js";
+import { HTML_PAGE_HEADERS } from "../security-headers.js";
 import { PASTE_SPACE } from "../url-space.js";
 import { createHomePage } from "../web/home-page.js";
 
@@ -10,5 +11,5 @@ export type HomeOptions = Pick<Config, "title" | "subtitle" | "footer" | "showDo
 
 export async function homeRoute(app: FastifyInstance, config: HomeOptions): Promise<void> {
   const homePage = createHomePage(config);
-  app.get(PASTE_SPACE.home, async (req, reply) => reply.type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config))));
+  app.get(PASTE_SPACE.home, async (req, reply) => reply.headers(HTML_PAGE_HEADERS).type("text/html; charset=utf-8").send(homePage.render(publicOrigin(req, config))));
 }

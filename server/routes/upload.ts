@@ -129,7 +129,8 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
     // body); and without this, Fastify answers 415 to a type that is not type/subtype before
     // a route can say what is wrong.
     const declared = req.headers["content-type"];
-    if (req.method === "PUT" || (declared !== undefined && !/^\s*multipart\//i.test(declared))) {
+    // A bare "multipart/" has no subtype: it is not multipart either (Fastify would say 415).
+    if (req.method === "PUT" || (declared !== undefined && !/^\s*multipart\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/i.test(declared))) {
       req.headers["content-type"] = "application/octet-stream";
     }
   });
