@@ -61,7 +61,9 @@ test("sftp URLs: what is missing is named, and the password is never echoed", ()
   assert.throws(() => openReplicaClient("sftp://u:pw@host/p?host-key=garbage", {}), /host-key must be "TYPE BASE64"/);
   assert.throws(() => openReplicaClient("sftp://u@host/p?key-path=/no/such/key", {}), /cannot read the SFTP private key \/no\/such\/key/);
   const client = openReplicaClient("sftp://backup:hunter2secret@host:2222/srv/db", {});
-  assert.equal(client.description, "sftp://host:2222/srv/db");
+  // The user names the target and stays; the password never is printed.
+  assert.equal(client.description, "sftp://backup@host:2222/srv/db");
+  assert.doesNotMatch(client.description, /hunter2secret/);
 });
 
 test("SFTP client: objects are files under the URL's path; no temporary file is left or listed", async () => {
