@@ -25,7 +25,7 @@ import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr"
+  "title" | "subtitle" | "footer" | "showDocs" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "trustedProxies" | "metricsAddr"
 >;
 
 export interface AppDeps {
@@ -46,14 +46,16 @@ export const litepaste = fp<AppDeps>(
     // Register options are picked field by field: the whole Config carries `logLevel`, which
     // Fastify would take as the plugin's own log level.
     const { maxPasteBytes, perMinuteLimit, behindProxy, title, subtitle, footer, showDocs } = config;
+    // Proxy headers are read only when the operator said there is a proxy.
+    const trustedProxies = behindProxy ? config.trustedProxies : 0;
     const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, sync });
     await app.register(urlSpace);
     await app.register(errors);
     await app.register(shutdown);
-    await app.register(requestLog, { metrics, behindProxy });
+    await app.register(requestLog, { metrics, trustedProxies });
     await app.register(cors);
     await app.register(notFound);
-    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy });
+    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, trustedProxies });
     await app.register(pasteRoutes, { pastes });
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy });
     await app.register(healthRoute, { pingDatabase: () => store.ping(), replicationStatus });

@@ -5,7 +5,7 @@
 
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
-import { clientIp } from "../client-ip.js";
+import { clientIp, rateLimitKey } from "../client-ip.js";
 import {
   EmptyPasteError,
   NoFreeIdError,
@@ -26,11 +26,13 @@ export interface UploadOptions {
   /** Uploads per client IP per minute; 0 turns the limit off. */
   readonly perMinuteLimit: number;
   readonly behindProxy: boolean;
+  /** 0: the TCP peer is the client (see client-ip.ts). */
+  readonly trustedProxies: number;
 }
 
 const MIB = 1024 * 1024;
 
-export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy }: UploadOptions): Promise<void> {
+export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, trustedProxies }: UploadOptions): Promise<void> {
   const tooLarge = () => new HttpError(413, `body too long: the limit is ${maxPasteBytes} bytes (${maxPasteBytes / MIB} MiB)`);
 
   /** The service's errors and the body parser's, as LogPaste answers them; anything else goes on to the app's handler. */
@@ -98,7 +100,7 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
   if (perMinuteLimit > 0) {
     const limiter = createRateLimiter(perMinuteLimit);
     app.addHook("onRequest", async (req, reply) => {
-      if (limiter.tryTake(clientIp(req.headers, req.socket.remoteAddress, behindProxy))) return;
+      if (limiter.tryTake(rateLimitKey(clientIp(req.headers, req.socket.remoteAddress, trustedProxies)))) return;
       reply.header("Retry-After", "60");
       return sendText(reply, 429, "Too many requests. Wait a minute and try again");
     });
