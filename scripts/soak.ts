@@ -4,20 +4,15 @@
 // rewrites the marked section of docs/reliability.md with the tally. Exit code 1 if any
 // paste the server had to keep was lost.
 
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { runCrashCycles, type CrashTally, type SyncMode } from "../testkit/crash-cycle.js";
-import { projectRoot } from "../testkit/paths.js";
+import { commitDescription, machineDescription, RELIABILITY_DOC, writeMarkedSection } from "../testkit/run-record.js";
 import { startS3rver } from "../testkit/s3rver.js";
 import { freshDir } from "../testkit/scratch.js";
 
 const MAX_BATCH = 20;
-const BEGIN = "<!-- soak:begin";
-const END = "<!-- soak:end -->";
-const REPORT = path.join(projectRoot, "docs/reliability.md");
 
 const { values } = parseArgs({
   options: {
@@ -41,20 +36,6 @@ function sum(tallies: CrashTally[], field: "kills" | "acknowledged" | "required"
   return tallies.reduce((n, t) => n + t[field], 0);
 }
 
-function commitDescription(): string {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: projectRoot, encoding: "utf8" }).trim();
-  try {
-    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " (with uncommitted changes)" : ""}`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-function machineDescription(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
-}
-
 function section(tallies: CrashTally[], startedAt: Date, seconds: number): string {
   const by = (mode: SyncMode) => tallies.filter((t) => t.mode === mode);
   const row = (label: string, value: (ts: CrashTally[]) => string | number) =>
@@ -70,7 +51,6 @@ function section(tallies: CrashTally[], startedAt: Date, seconds: number): strin
     return Object.entries(all).map(([status, n]) => `${n} × ${status}`).join(", ") || "none";
   };
   return [
-    `${BEGIN} (written by \`npm run soak\`; edits here are overwritten) -->`,
     `Last soak run: ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${(seconds / 60).toFixed(1)} minutes, ` +
       `commit ${commitDescription()}, seed ${seed}; machine: ${machineDescription()}.`,
     "",
@@ -85,16 +65,7 @@ function section(tallies: CrashTally[], startedAt: Date, seconds: number): strin
     row("async: of those, not in the replica at the kill", asyncOnly((ts) => sum(ts, "inWindowMissing"))),
     row("async: widest window allowed (sync interval 200 ms + one upload, + 150 ms timer slack)", asyncOnly((ts) => `${Math.max(...ts.map((t) => t.widestWindowMs))} ms`)),
     row("answers other than 200", refusals),
-    END,
   ].join("\n");
-}
-
-function writeReport(text: string): void {
-  const doc = fs.readFileSync(REPORT, "utf8");
-  const begin = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`${REPORT} has no ${BEGIN} … ${END} section`);
-  fs.writeFileSync(REPORT, doc.slice(0, begin) + text + doc.slice(end + END.length));
 }
 
 // Small runs still cover both modes.
@@ -124,6 +95,6 @@ try {
   fs.rmSync(workRoot, { recursive: true, force: true });
 }
 const lost = tallies.reduce((n, t) => n + t.lost.length, 0);
-writeReport(section(tallies, startedAt, (Date.now() - startedAt.getTime()) / 1000));
-say(`done: ${sum(tallies, "kills")} kills, ${sum(tallies, "required")} acknowledged pastes checked, ${lost} lost; tally written to ${path.relative(process.cwd(), REPORT)}`);
+writeMarkedSection("soak", section(tallies, startedAt, (Date.now() - startedAt.getTime()) / 1000));
+say(`done: ${sum(tallies, "kills")} kills, ${sum(tallies, "required")} acknowledged pastes checked, ${lost} lost; tally written to ${path.relative(process.cwd(), RELIABILITY_DOC)}`);
 process.exit(lost === 0 ? 0 : 1);

@@ -28,7 +28,7 @@ import { urlSpace } from "./url-space.js";
 
 export type AppConfig = Pick<
   Config,
-  "title" | "subtitle" | "footer" | "showDocs" | "viewer" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
+  "title" | "subtitle" | "footer" | "showDocs" | "viewer" | "perMinuteLimit" | "maxPasteBytes" | "behindProxy" | "trustedProxies" | "metricsAddr" | "maxInflightBytes" | "baseUrl" | "pasteCacheBytes"
 > &
   ConnectionLimits;
 
@@ -53,13 +53,15 @@ export const litepaste = fp<AppDeps>(
     const pastes = createPasteService({ store, metrics, logger, maxPasteBytes, cacheBytes: pasteCacheBytes, sync });
     const budget = createUploadBudget(maxInflightBytes);
     metrics.watchUploadBudget(() => budget.inFlightBytes, budget.capBytes);
+    // Proxy headers are read only when the operator said there is a proxy.
+    const trustedProxies = behindProxy ? config.trustedProxies : 0;
     await app.register(urlSpace);
     await app.register(errors);
     await app.register(shutdown);
-    await app.register(requestLog, { metrics, behindProxy });
+    await app.register(requestLog, { metrics, trustedProxies });
     await app.register(cors);
     await app.register(notFound);
-    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget });
+    await app.register(uploadRoutes, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, trustedProxies, baseUrl, budget });
     await app.register(pasteRoutes, { pastes, viewer: config.viewer ? { siteTitle: title } : null });
     if (config.viewer) await app.register(viewerAssetRoutes);
     await app.register(homeRoute, { title, subtitle, footer, showDocs, behindProxy, baseUrl });

@@ -4,6 +4,7 @@
 
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/index.js";
+import { DEFAULT_TRUSTED_PROXIES } from "./client-ip.js";
 import { formatDuration, parseDuration } from "../internal/duration.js";
 import { parseGoBool, parseGoFlags, type FlagKind, type ParsedFlags } from "../internal/go-flags.js";
 import { UsageError } from "../internal/usage-error.js";
@@ -27,6 +28,8 @@ export interface Config {
   readonly port: number;
   /** Trust X-Forwarded-For & co. for the client IP and answer POST with https:// URLs. */
   readonly behindProxy: boolean;
+  /** Issue 12: how many proxies append the client address (read only when behindProxy). */
+  readonly trustedProxies: number;
   readonly dbPath: string;
   readonly logLevel: string;
   /** Where /metrics is served instead of on the main listener; null: on the main listener. */
@@ -153,6 +156,14 @@ export const SETTINGS = {
     help: "set (to anything) when behind a reverse proxy: client IP from X-Forwarded-For/Forwarded/X-Real-IP, https:// links",
     accepts: "any text (non-empty turns it on)",
     parse: (t: string) => t !== "",
+  },
+  // Issue 12 (rate-limit keys): which X-Forwarded-For / Forwarded entry is the client's.
+  trustedProxies: {
+    env: ["LP_TRUSTED_PROXIES"],
+    defaultText: String(DEFAULT_TRUSTED_PROXIES),
+    help: "with LP_BEHIND_PROXY: how many proxies in front of the server append the client address (the client is that many entries from the right)",
+    accepts: "a whole number from 1 to 20",
+    parse: wholeNumber(1, 20),
   },
   dbPath: { env: ["DB_PATH"], defaultText: "data/store.db", help: "SQLite database file (parent folders are created)", accepts: "a file path", parse: text },
   logLevel: {
@@ -347,6 +358,7 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     host: v.host,
     port: v.port,
     behindProxy: v.behindProxy,
+    trustedProxies: v.trustedProxies,
     dbPath: path.resolve(v.dbPath),
     logLevel: v.logLevel,
     metricsAddr: v.metricsAddr && { host: v.metricsAddr.host ?? v.host, port: v.metricsAddr.port },

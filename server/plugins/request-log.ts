@@ -7,11 +7,12 @@ import type { Metrics } from "../metrics.js";
 
 export interface RequestLogOptions {
   readonly metrics: Metrics;
-  readonly behindProxy: boolean;
+  /** 0: the TCP peer is the client (see client-ip.ts). */
+  readonly trustedProxies: number;
 }
 
 export const requestLog = fp<RequestLogOptions>(
-  async (app, { metrics, behindProxy }) => {
+  async (app, { metrics, trustedProxies }) => {
     app.addHook("onResponse", async (req, reply) => {
       metrics.requestServed(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
       req.log.info(
@@ -20,7 +21,7 @@ export const requestLog = fp<RequestLogOptions>(
           url: req.url,
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
-          ip: clientIp(req.headers, req.socket.remoteAddress, behindProxy),
+          ip: clientIp(req.headers, req.socket.remoteAddress, trustedProxies),
         },
         "request",
       );

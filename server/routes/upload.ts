@@ -5,7 +5,7 @@
 
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { clientIp } from "../client-ip.js";
+import { clientIp, rateLimitKey } from "../client-ip.js";
 import {
   EmptyPasteError,
   NoFreeIdError,
@@ -28,6 +28,8 @@ export interface UploadOptions {
   /** Uploads per client IP per minute; 0 turns the limit off. */
   readonly perMinuteLimit: number;
   readonly behindProxy: boolean;
+  /** 0: the TCP peer is the client (see client-ip.ts). */
+  readonly trustedProxies: number;
   /** The pinned public origin for the links POST answers, or null (from the Host header). */
   readonly baseUrl: string | null;
   /** Upload bytes held in memory, server-wide. */
@@ -38,7 +40,7 @@ const MIB = 1024 * 1024;
 /** Uploads in flight finish in seconds; a refused one may try again soon. */
 export const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 5;
 
-export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, baseUrl, budget }: UploadOptions): Promise<void> {
+export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes, perMinuteLimit, behindProxy, trustedProxies, baseUrl, budget }: UploadOptions): Promise<void> {
   const tooLarge = () => new HttpError(413, `body too long: the limit is ${maxPasteBytes} bytes (${maxPasteBytes / MIB} MiB)`, CLOSE);
 
   /** The service's errors and the body readers', as LogPaste answers them; anything else goes on to the app's handler. */
@@ -138,7 +140,7 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
   if (perMinuteLimit > 0) {
     const limiter = createRateLimiter(perMinuteLimit);
     app.addHook("onRequest", async (req, reply) => {
-      if (limiter.tryTake(clientIp(req.headers, req.socket.remoteAddress, behindProxy))) return;
+      if (limiter.tryTake(rateLimitKey(clientIp(req.headers, req.socket.remoteAddress, trustedProxies)))) return;
       reply.header("Retry-After", "60");
       return sendText(reply, 429, "Too many requests. Wait a minute and try again");
     });
