@@ -78,9 +78,12 @@ export class AbsReplicaClient implements ConditionalReplicaClient {
   readonly description: string;
   readonly container: ContainerClient;
   private readonly onRequest: (operation: string) => void;
+  /** Blobs per List Blobs page; smaller only in tests, which page through few blobs. */
+  private readonly listPageSize: number;
 
-  constructor(readonly location: AbsLocation, accountKey: string, options: BackendOpenOptions) {
+  constructor(readonly location: AbsLocation, accountKey: string, options: BackendOpenOptions & { readonly listPageSize?: number }) {
     this.description = options.description;
+    this.listPageSize = options.listPageSize ?? LIST_PAGE_SIZE;
     this.onRequest = options.onRequest ?? (() => {});
     const pipeline = newPipeline(new StorageSharedKeyCredential(location.accountName, accountKey), {
       retryOptions: { maxTries: MAX_TRIES, tryTimeoutInMs: TRY_TIMEOUT_MS },
@@ -155,7 +158,7 @@ export class AbsReplicaClient implements ConditionalReplicaClient {
   }
 
   async *list(prefix: string): AsyncIterable<ReplicaObject> {
-    const pages = this.container.listBlobsFlat({ prefix: this.location.prefix + prefix }).byPage({ maxPageSize: LIST_PAGE_SIZE });
+    const pages = this.container.listBlobsFlat({ prefix: this.location.prefix + prefix }).byPage({ maxPageSize: this.listPageSize });
     for (;;) {
       this.onRequest("ListObjectsV2");
       let page;
