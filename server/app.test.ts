@@ -295,7 +295,7 @@ describe("the home page", () => {
       assert.ok(!html.includes("<b>Logs</b>"));
       assert.ok(html.includes("&#34;quoted&#34; &#60;i&#62;"));
       assert.ok(html.includes('<p class="op">Run by <a href="/x">ops</a></p>'));
-      for (const id of ["upload-textarea", "upload", "result", "form-upload-error"]) assert.ok(html.includes(`id="${id}"`), id);
+      for (const id of ["upload-textarea", "upload", "result", "form-upload-error", "curl-file-cmd", "more-info"]) assert.ok(html.includes(`id="${id}"`), id);
       assert.ok(html.includes("/static/js/logpaste.js"));
       assert.ok(html.includes(`curl -X PUT --data-binary @debug.log ${app.url}/`), "examples use the server's own URL");
       assert.match(html, /prefers-color-scheme|color-scheme/);

@@ -7,6 +7,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyHttpOptions, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
+import { ERROR_HEADERS } from "./plugins/errors.js";
 
 export type ConnectionLimits = Pick<Config, "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "idleTimeoutMs" | "maxConnections">;
 
@@ -42,6 +43,7 @@ function plainTextAnswer(status: number, message: string, headers: Record<string
   const lines = [
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
     "Content-Type: text/plain; charset=utf-8",
+    ...Object.entries(ERROR_HEADERS).map(([name, value]) => `${name}: ${value}`),
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     "Connection: close",

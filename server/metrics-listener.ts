@@ -6,6 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ListenAddress } from "./config.js";
 import type { Metrics } from "./metrics.js";
+import { ERROR_HEADERS } from "./plugins/errors.js";
 import type { HealthReport } from "./routes/health.js";
 
 export interface MetricsListener {
@@ -15,7 +16,7 @@ export interface MetricsListener {
 }
 
 function answer(res: http.ServerResponse, status: number, contentType: string, body: string, withBody: boolean): void {
-  res.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
+  res.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store", ...(status >= 400 ? ERROR_HEADERS : {}) });
   res.end(withBody ? body : undefined);
 }
 

@@ -50,7 +50,7 @@ for (const [name, config] of [
       await app.ready();
       const urls = new Set(routes.map((r) => r.url));
       // The enumeration saw the app's routes: the paste space and each reserved kind.
-      for (const url of ["/", "/*", "/:id", "/:id/*", "/healthz", "/static/*", "/js/*", "/css/*", "/favicon.ico"]) assert.ok(urls.has(url), `${url} in ${[...urls].join(" ")}`);
+      for (const url of ["/", "/*", "/:id", "/:id/*", "/healthz", "/static/*", "/js/*", "/css/*", "/static/third-party/prism/prism.js", "/third-party/prism/prism.js", "/favicon.ico"]) assert.ok(urls.has(url), `${url} in ${[...urls].join(" ")}`);
       assert.equal(urls.has("/metrics"), !("metricsAddr" in config));
       const outside = routes.filter((r) => urlSpaceViolation(r.url) !== undefined).map((r) => `${r.method} ${r.url}`);
       assert.deepEqual(outside, []);

@@ -8,7 +8,7 @@ import fp from "fastify-plugin";
 import { couldBePasteId } from "./pastes/paste-id.js";
 
 /** First path segments that are never paste ids. Add one here before adding its route. */
-export const RESERVED_SEGMENTS = ["healthz", "metrics", "static", "js", "css", "favicon.ico"] as const;
+export const RESERVED_SEGMENTS = ["healthz", "metrics", "static", "js", "css", "third-party", "favicon.ico"] as const;
 export type ReservedSegment = (typeof RESERVED_SEGMENTS)[number];
 
 /** The routes of the paste space itself, the only ones allowed outside the reserved segments. */

@@ -84,14 +84,61 @@ test("a file dropped on the textarea is uploaded", async () => {
   }
 });
 
-test("an upload error is shown in #form-upload-error", async () => {
+test("an empty upload shows the server's own error in #form-upload-error, as LogPaste's page does", async () => {
   const page = await browser.newPage();
   try {
     await page.goto(`${app.url}/`);
     await page.fill("#upload-textarea", "   ");
     await page.click("#upload");
     await page.locator("#form-upload-error").waitFor({ state: "visible" });
-    assert.match((await page.locator("#form-upload-error").textContent())!, /Nothing to upload/);
+    // The words are the server's (the service's EmptyPasteError), not the page's own.
+    assert.equal((await page.locator("#form-upload-error").textContent())!, "empty body");
+    assert.equal(await page.locator("#result a").count(), 0);
+  } finally {
+    await page.close();
+  }
+});
+
+test("after an upload the text stays in the box and the link sits under a \"Shareable link\" heading in #result", async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${app.url}/`);
+    const text = `kept after upload ${Date.now()}`;
+    await page.fill("#upload-textarea", text);
+    await page.click("#upload");
+    const href = await page.locator("#result a").getAttribute("href");
+    assert.match(href!, /^\/[A-Za-z0-9]{8}$/);
+    assert.equal(await page.locator("#result h3").textContent(), "Shareable link");
+    assert.equal(await page.inputValue("#upload-textarea"), text);
+    // A second upload of the kept text replaces the link rather than adding one.
+    await page.click("#upload");
+    await page.waitForFunction(`document.querySelector("#result a")?.getAttribute("href") !== ${JSON.stringify(href)}`);
+    assert.equal(await page.locator("#result a").count(), 1);
+    assert.equal(await page.locator("#result h3").count(), 1);
+  } finally {
+    await page.close();
+  }
+});
+
+test("LogPaste's page ids are there (#curl-cmd, #curl-file-cmd, #more-info) and its light and dark CSS load under the page's CSP", async () => {
+  const page = await browser.newPage();
+  const refused: string[] = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) refused.push(msg.text());
+  });
+  try {
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.goto(`${app.url}/`);
+      for (const id of ["curl-cmd", "curl-file-cmd", "more-info", "upload-textarea", "upload", "result", "form-upload-error"]) {
+        assert.equal(await page.locator(`#${id}`).count(), 1, id);
+      }
+      assert.match((await page.locator("#curl-file-cmd").textContent())!, new RegExp(`curl -F '_=@[^']+' ${app.url}/`));
+      // The palettes come from light.css and dark.css, imported by style.css.
+      const background = await page.evaluate(`getComputedStyle(document.body).backgroundColor`);
+      assert.equal(background, scheme === "light" ? "rgb(255, 255, 255)" : "rgb(21, 25, 30)", scheme);
+    }
+    assert.deepEqual(refused, []);
   } finally {
     await page.close();
   }

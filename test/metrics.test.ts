@@ -190,7 +190,9 @@ test("METRICS_ADDR: metrics on their own port only; the main port treats /metric
     const onMain = await fetch(`${server.url}/metrics`);
     assert.equal(onMain.status, 404);
     assert.equal(await onMain.text(), "entry not found\n");
-    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/`)).status, 404);
+    const strayOnMetrics = await fetch(`http://127.0.0.1:${metricsPort}/`);
+    assert.equal(strayOnMetrics.status, 404);
+    assert.equal(strayOnMetrics.headers.get("x-content-type-options"), "nosniff", "an error on the metrics port is plain text that is never sniffed");
     assert.match(server.output(), new RegExp(`"url":"http://127\\.0\\.0\\.1:${metricsPort}/metrics".*"msg":"metrics listening"`));
   } finally {
     assert.equal(await server.stop(), 0, server.output());

@@ -12,8 +12,11 @@ export class HttpError extends Error {
   }
 }
 
+/** Go's http.Error sets it too: an error's text is never to be read as anything but text. */
+export const ERROR_HEADERS: Readonly<Record<string, string>> = { "X-Content-Type-Options": "nosniff" };
+
 export function sendText(reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply.code(status).type("text/plain; charset=utf-8").send(`${message}\n`);
+  return reply.code(status).headers(ERROR_HEADERS).type("text/plain; charset=utf-8").send(`${message}\n`);
 }
 
 export const errors = fp(

@@ -4,10 +4,11 @@
 import type { FastifyInstance } from "fastify";
 import { paletteCss } from "../viewer/palette.js";
 import { VIEWER_ASSETS } from "../viewer/page.js";
+import { STATIC_CACHE_CONTROL } from "./static.js";
 
 export async function viewerAssetRoutes(app: FastifyInstance): Promise<void> {
   const css = paletteCss();
   app.get(`${VIEWER_ASSETS}/palette.css`, async (_req, reply) =>
-    reply.header("Cache-Control", "public, max-age=86400").type("text/css; charset=utf-8").send(css),
+    reply.header("Cache-Control", STATIC_CACHE_CONTROL).type("text/css; charset=utf-8").send(css),
   );
 }

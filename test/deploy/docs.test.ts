@@ -31,6 +31,8 @@ const NOT_SETTINGS = new Set([
   ...["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"],
   // LogPaste variables the guides mention to say litepaste ignores them
   ...["CREATE_NEW_DB", "SITE_DARK_MODE"],
+  // the placeholders of Litestream's replica host forms (s3://BUCKET.s3.REGION.backblazeb2.com/PATH)
+  ...["BUCKET", "REGION", "PATH"],
   // a standard AWS credential variable (docs/api.md: "the standard AWS variables")
   "AWS_SESSION_TOKEN",
 ]);

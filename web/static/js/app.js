@@ -1,5 +1,6 @@
 // The home page's upload form: text or a file (picker or drag-and-drop), then a shareable
-// link with a copy button.
+// link with a copy button. As on LogPaste's page, the text stays in the box after an upload
+// and the server decides what it refuses: its own message is what the page shows.
 "use strict";
 
 (function () {
@@ -25,7 +26,8 @@
 
   function showLink(id) {
     const url = `${window.location.origin}/${id}`;
-    result.replaceChildren();
+    const heading = document.createElement("h3");
+    heading.textContent = "Shareable link";
     const link = document.createElement("a");
     link.href = `/${id}`;
     link.textContent = url;
@@ -39,7 +41,7 @@
         () => (copy.textContent = "Copy failed: select the link"),
       );
     });
-    result.append(link, " ", copy);
+    result.replaceChildren(heading, link, " ", copy);
   }
 
   fileInput.addEventListener("change", () => chooseFile(fileInput.files[0] || null));
@@ -60,20 +62,18 @@
     event.preventDefault();
     errorBox.hidden = true;
     const body = chosenFile || textarea.value;
-    if (!chosenFile && textarea.value.trim() === "") {
-      showError("Nothing to upload: type some text or choose a file.");
-      return;
-    }
     button.disabled = true;
     window.logpaste
       .uploadText(body)
       .then((id) => {
         showLink(id);
-        textarea.value = "";
         fileInput.value = "";
         chooseFile(null);
       })
-      .catch((err) => showError(`Upload failed: ${err.message}`))
+      .catch((err) => {
+        result.replaceChildren();
+        showError(err.message.trim());
+      })
       .finally(() => (button.disabled = false));
   });
 })();
