@@ -101,10 +101,12 @@ function list(file: string, where: string, value: unknown, what: string): unknow
 }
 
 /** The replica's fields as one URL, the form every replica setting of litepaste takes (Litestream's field names: docs/replication.md). */
-function replicaUrlOf(file: string, where: string, text: (key: string) => string, topRegion: string): string {
+function replicaUrlOf(file: string, where: string, text: (key: string) => string): string {
   const url = text("url");
   const bucket = text("bucket");
   const replicaPath = text("path");
+  // LogPaste's file with DB_REPLICA_URL unset: an entry that names no place is no replica.
+  if (!url && !bucket && !replicaPath) return "";
   // As Litestream's ReplicaType: the url's scheme, else type, else a file replica (a bucket says s3).
   const scheme = url ? (/^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() ?? "file") : "";
   const type = scheme || text("type").toLowerCase() || (bucket ? "s3" : "file");
@@ -114,7 +116,6 @@ function replicaUrlOf(file: string, where: string, text: (key: string) => string
     if (text(key) !== "") options.set(option, text(key));
   }
   if (type === "s3") {
-    if (!options.has("region") && topRegion !== "") options.set("region", topRegion);
     if (!url && !bucket) fail(file, where, "an s3 replica needs url, or bucket and path");
     // The fields win over what the url's host says, as in Litestream: the URL parser puts its query first.
     const base = url || `s3://${bucket}/${replicaPath.replace(/^\/+/, "")}`;
@@ -155,7 +156,9 @@ export function readLitestreamConfig(file: string, env: NodeJS.ProcessEnv): Lite
   }
   let accessKeyId = scalar(file, "access-key-id", top["access-key-id"]);
   let secretAccessKey = scalar(file, "secret-access-key", top["secret-access-key"]);
-  const topRegion = scalar(file, "region", top.region);
+  // LogPaste's file has a top-level region: Litestream ignores it (no such field), and so do
+  // we; the S3 client reads LITESTREAM_REGION itself.
+  scalar(file, "region", top.region);
   const [dbValue] = list(file, "dbs", top.dbs, "database");
   if (dbValue !== undefined) {
     const db = mapping(file, "dbs[0]", dbValue);
@@ -167,7 +170,7 @@ export function readLitestreamConfig(file: string, env: NodeJS.ProcessEnv): Lite
       const replica = mapping(file, where, replicaValue);
       checkKeys(file, where, replica, REPLICA_KEYS);
       const text = (key: string) => scalar(file, `${where}.${key}`, replica[key]);
-      const url = replicaUrlOf(file, where, text, topRegion);
+      const url = replicaUrlOf(file, where, text);
       set("replicaUrl", where, url);
       set("retention", `${where}.retention`, text("retention"));
       set("snapshotInterval", `${where}.snapshot-interval`, text("snapshot-interval"));
