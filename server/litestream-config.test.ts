@@ -9,6 +9,7 @@ import { UsageError } from "../internal/usage-error.js";
 import { useScratchDirs } from "../testkit/scratch.js";
 import { loadConfig } from "./config.js";
 import { expandEnv } from "./litestream-config.js";
+import { LOGPASTE_YML } from "../testkit/litestream-yml.js";
 
 const newDir = useScratchDirs("litepaste-litestream-yml");
 
@@ -18,16 +19,6 @@ function writeYml(text: string): string {
   return file;
 }
 
-/** LogPaste's litestream.yml, byte for byte as its image copies it to /etc/litestream.yml. */
-export const LOGPASTE_YML = `access-key-id: \${LITESTREAM_ACCESS_KEY_ID}
-secret-access-key: \${LITESTREAM_SECRET_ACCESS_KEY}
-region: \${LITESTREAM_REGION}
-dbs:
-  - path: \${DB_PATH}
-    replicas:
-      - url: \${DB_REPLICA_URL}
-        sync-interval: \${DB_SYNC_INTERVAL}
-`;
 
 test("the environment is expanded as Go's os.ExpandEnv does it", () => {
   const env = { A: "x", B_2: "y", EMPTY: "" };
