@@ -83,6 +83,7 @@ test("bad values are rejected naming the flag or variable and the accepted value
     [[], { DB_REPLICA_URL: "s3://b/p", DB_LEASE_TTL: "500ms" }, /invalid value "500ms" for DB_LEASE_TTL: expected a duration of 1s or more/],
     [["-nosuchflag"], {}, /flag provided but not defined: -nosuchflag/],
     [["-title"], {}, /flag needs an argument: -title/],
+    [["stray"], {}, /unexpected argument: stray \(not a command/],
   ];
   for (const [argv, env, message] of cases) {
     assert.throws(() => loadConfig(argv, env), (e: Error) => e instanceof UsageError && message.test(e.message), `${argv} ${JSON.stringify(env)}`);

@@ -359,6 +359,11 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
   const warnings: string[] = [];
   // Go's flag package stops at the first argument that is not a flag, and LogPaste then
   // serves anyway: so `-showdocs false` is -showdocs, and "false" and all after it are dropped.
+  // But a first argument that is a word is a mistyped command (litepaste has commands, LogPaste
+  // had none): serving then would start a server where the operator meant a restore.
+  if (flags.positional.length > 0 && flags.given.size === 0) {
+    throw new UsageError(`unexpected argument: ${flags.positional[0]} (not a command: litepaste help lists them)`);
+  }
   if (flags.positional.length > 0) {
     warnings.push(`ignored: ${flags.positional.join(" ")} (flags end at the first argument that is not one, as in Go: write -flag=value for a boolean)`);
   }
