@@ -42,12 +42,22 @@ test("a flag's value is never a command: -title help sets the title, -title rest
   }
 });
 
-test("serving: a stray argument or an unknown flag exits 2 with the message and where to find the flags", () => {
-  const stray = run(["-showdocs", "help"]);
-  assert.equal(stray.status, 2);
-  assert.match(stray.stderr, /^litepaste: unexpected argument: help\nRun litepaste --help/);
+test("serving: an unknown flag exits 2 with the message and where to find the flags", () => {
   const unknown = run(["--titel", "x"]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /^litepaste: flag provided but not defined: -titel\n/);
   assert.equal(unknown.stdout, "");
+});
+
+test("serving: a stray argument is ignored with a warning, as LogPaste (Go) serves on: -showdocs false keeps the docs", async () => {
+  const dir = newDir("db");
+  const server = await serve({ DB_PATH: `${dir}/store.db` }, { args: ["-showdocs", "false", "-title", "ignored too"] });
+  try {
+    const home = await (await fetch(`${server.url}/`)).text();
+    assert.ok(home.includes("<title>LogPaste</title>"), "flags after the stray argument are not applied");
+    assert.ok(home.includes('id="docs-heading"'), "the documentation is shown");
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+  assert.match(server.output(), /ignored: false -title ignored too/);
 });

@@ -18,6 +18,14 @@ ${configHelp()}
     const config = configFromFlags(flags, io.env);
     const [{ createLogger }, { startServer }] = await Promise.all([import("../server/logger.js"), import("../server/main.js")]);
     const logger = createLogger(config.logLevel);
+    for (const warning of config.warnings) logger.warn(warning);
+    // Issue 13: the replica clients read their keys from the environment by Litestream's
+    // names; a litestream.yml's keys go there, unless the environment has keys of its own.
+    const keys = config.fileCredentials;
+    if (keys && !io.env.LITESTREAM_ACCESS_KEY_ID && !io.env.AWS_ACCESS_KEY_ID) {
+      io.env.LITESTREAM_ACCESS_KEY_ID = keys.accessKeyId;
+      io.env.LITESTREAM_SECRET_ACCESS_KEY = keys.secretAccessKey;
+    }
     let server;
     try {
       server = await startServer(config, logger);

@@ -78,14 +78,12 @@ test("bad values are rejected naming the flag or variable and the accepted value
     [["-showdocs=maybe"], {}, /invalid boolean value "maybe" for -showdocs: expected true or false/],
     [[], { PORT: "99999" }, /invalid value "99999" for PORT: expected a port number/],
     [[], { PER_MINUTE_LIMIT: "lots" }, /for PER_MINUTE_LIMIT/],
-    [[], { SITE_SHOW_DOCUMENTATION: "yes" }, /for SITE_SHOW_DOCUMENTATION: expected true or false/],
     [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_INTERVAL: "10" }, /invalid value "10" for DB_SYNC_INTERVAL: expected a duration/],
     [[], { DB_REPLICA_URL: "s3://b/p", DB_SYNC_MODE: "fast" }, /for DB_SYNC_MODE: expected async or sync/],
     [[], { DB_REPLICA_URL: "s3://b/p", DB_LEASE_TTL: "500ms" }, /invalid value "500ms" for DB_LEASE_TTL: expected a duration of 1s or more/],
     [["-nosuchflag"], {}, /flag provided but not defined: -nosuchflag/],
     [["-title"], {}, /flag needs an argument: -title/],
-    [["stray"], {}, /unexpected argument: stray/],
-    [["-showdocs", "false"], {}, /unexpected argument: false/],
+    [["stray"], {}, /unexpected argument: stray \(not a command/],
   ];
   for (const [argv, env, message] of cases) {
     assert.throws(() => loadConfig(argv, env), (e: Error) => e instanceof UsageError && message.test(e.message), `${argv} ${JSON.stringify(env)}`);
@@ -108,9 +106,30 @@ test("METRICS_ADDR: host:port, [IPv6]:port, or :port on HOST's address; unset se
   assert.deepEqual(loadConfig([], { METRICS_ADDR: "127.0.0.1:9090" }).metricsAddr, { host: "127.0.0.1", port: 9090 });
   assert.deepEqual(loadConfig([], { METRICS_ADDR: "metrics.internal:0" }).metricsAddr, { host: "metrics.internal", port: 0 });
   assert.deepEqual(loadConfig([], { METRICS_ADDR: "[::1]:9090" }).metricsAddr, { host: "::1", port: 9090 });
-  assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090" }).metricsAddr, { host: "0.0.0.0", port: 9090 });
+  assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090" }).metricsAddr, { host: "::", port: 9090 });
   assert.deepEqual(loadConfig([], { METRICS_ADDR: ":9090", HOST: "127.0.0.1" }).metricsAddr, { host: "127.0.0.1", port: 9090 });
   for (const bad of ["9090", ":65536", "host:", "::1:9090", "a b:1"]) {
     assert.throws(() => loadConfig([], { METRICS_ADDR: bad }), (err: Error) => err instanceof UsageError && err.message.includes(`"${bad}" for METRICS_ADDR`), bad);
   }
+});
+
+test("issue 13: Go's leniency — a stray argument ends the flags with a warning, PORT=\"\" is 3001, SITE_SHOW_DOCUMENTATION is off only when exactly false", () => {
+  const stray = loadConfig(["-showdocs", "false", "-title", "not applied"], {});
+  assert.equal(stray.showDocs, true, "-showdocs false is -showdocs, then a positional: LogPaste keeps the docs on");
+  assert.equal(stray.title, "LogPaste", "the flags after the first positional are ignored, as Go's flag package does");
+  assert.deepEqual(stray.warnings, ["ignored: false -title not applied (flags end at the first argument that is not one, as in Go: write -flag=value for a boolean)"]);
+  assert.deepEqual(loadConfig([], {}).warnings, []);
+  assert.equal(loadConfig([], { PORT: "" }).port, 3001);
+  assert.equal(loadConfig([], { PORT: "  " }).port, 3001);
+  for (const [text, shown] of [["false", false], ["False", true], ["0", true], ["yes", true], ["", true], ["true", true]] as const) {
+    assert.equal(loadConfig([], { SITE_SHOW_DOCUMENTATION: text }).showDocs, shown, JSON.stringify(text));
+  }
+});
+
+test("issue 13: the default listens dual-stack, with the IPv4 fallback only when HOST was not chosen", () => {
+  const c = loadConfig([], {});
+  assert.equal(c.host, "::");
+  assert.equal(c.ipv4Fallback, true);
+  const chosen = loadConfig([], { HOST: "::" });
+  assert.equal(chosen.ipv4Fallback, false, "an operator who asked for :: gets an error, not IPv4, on a machine without IPv6");
 });

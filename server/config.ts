@@ -1,6 +1,7 @@
 // Every setting of the server, read once at start-up from flags (LogPaste's, Go style)
 // and environment variables (LogPaste's current and legacy names), validated into one
-// typed Config. Precedence: flag, then environment, then default.
+// typed Config. Precedence: flag, then environment, then a litestream.yml (issue 13:
+// -config / LITESTREAM_CONFIG, read by litestream-config.ts), then default.
 
 import path from "node:path";
 import { REPLICATION_DEFAULTS, type ReplicationConfig } from "../replication/index.js";
@@ -11,6 +12,7 @@ import { UsageError } from "../internal/usage-error.js";
 import { DEFAULT_INFLIGHT_PASTES } from "./pastes/upload-budget.js";
 import { parseBaseUrl } from "./public-origin.js";
 import { DEFAULT_PASTE_CACHE_BYTES } from "./pastes/cache.js";
+import { readLitestreamConfig, type FileSettingKey, type LitestreamFile } from "./litestream-config.js";
 
 export interface Config {
   readonly title: string;
@@ -25,6 +27,8 @@ export interface Config {
   /** The largest paste accepted, in bytes (`-maxsize` is in MiB). */
   readonly maxPasteBytes: number;
   readonly host: string;
+  /** Issue 13: HOST was not given, so a machine without IPv6 listens on 0.0.0.0 instead of the dual-stack "::". */
+  readonly ipv4Fallback: boolean;
   readonly port: number;
   /** Trust X-Forwarded-For & co. for the client IP and answer POST with https:// URLs. */
   readonly behindProxy: boolean;
@@ -53,6 +57,11 @@ export interface Config {
   readonly idleTimeoutMs: number;
   /** Open connections at most; the next one gets 503. */
   readonly maxConnections: number;
+  // Issue 13 (LogPaste + Litestream drop-in).
+  /** The litestream.yml's S3 keys, for the replica client's environment where it has none (never logged). */
+  readonly fileCredentials: LitestreamFile["credentials"];
+  /** What was accepted but ignored (a stray argument, a file setting a flag or variable overrides): logged at start-up. */
+  readonly warnings: readonly string[];
 }
 
 export interface ListenAddress {
@@ -76,6 +85,11 @@ interface Setting<T> {
 }
 
 const text: Parser<string> = (t) => t;
+
+/** LogPaste's port when PORT is unset or empty (its Go code treats "" as unset). */
+const DEFAULT_PORT = 3001;
+/** Every IPv6 and, with Node's default ipv6Only=false, every IPv4 address: Go's `:PORT`. */
+const DUAL_STACK_HOST = "::";
 
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
   return (t) => {
@@ -124,9 +138,10 @@ export const SETTINGS = {
     flag: "showdocs",
     env: ["SITE_SHOW_DOCUMENTATION"],
     defaultText: "true",
-    help: "show the usage documentation on the home page",
-    accepts: "true or false (also 1/0, t/f)",
-    parse: bool,
+    help: "show the usage documentation on the home page (the variable: shown unless it is exactly false, as LogPaste's entry point read it)",
+    accepts: "true or false (the flag also 1/0, t/f)",
+    // The flag's Go booleans arrive here as "true"/"false"; the variable's text as it is.
+    parse: (t: string) => t !== "false",
     bool: true,
   },
   // Issue 16: the log viewer.
@@ -148,8 +163,20 @@ export const SETTINGS = {
     parse: wholeNumber(0),
   },
   maxSize: { flag: "maxsize", env: [], defaultText: "2", help: "largest paste, in MiB (1 MiB = 1048576 bytes)", accepts: "a whole number of MiB from 1 to 1024", parse: wholeNumber(1, 1024) },
-  port: { env: ["PORT"], defaultText: "3001", help: "TCP port to listen on", accepts: "a port number from 0 to 65535", parse: wholeNumber(0, 65535) },
-  host: { env: ["HOST"], defaultText: "0.0.0.0", help: "address to listen on", accepts: "an IP address or host name", parse: text },
+  port: {
+    env: ["PORT"],
+    defaultText: String(DEFAULT_PORT),
+    help: `TCP port to listen on (empty: ${DEFAULT_PORT}, as LogPaste)`,
+    accepts: "a port number from 0 to 65535",
+    parse: (t: string) => (t.trim() === "" ? DEFAULT_PORT : wholeNumber(0, 65535)(t)),
+  },
+  host: {
+    env: ["HOST"],
+    defaultText: DUAL_STACK_HOST,
+    help: "address to listen on (the default :: is every IPv6 and IPv4 address, as LogPaste's :PORT; 0.0.0.0 on a machine without IPv6)",
+    accepts: "an IP address or host name",
+    parse: text,
+  },
   behindProxy: {
     env: ["LP_BEHIND_PROXY"],
     defaultText: "",
@@ -297,6 +324,15 @@ export const SETTINGS = {
     accepts: "a whole number, 1 or more",
     parse: wholeNumber(1),
   },
+  // Issue 13: a LogPaste + Litestream deployment's litestream.yml (docs/replication.md, "litestream.yml").
+  litestreamConfig: {
+    flag: "config",
+    env: ["LITESTREAM_CONFIG"],
+    defaultText: "",
+    help: "read the database path, the replica and its intervals from this litestream.yml (flags and variables win over it); empty = none",
+    accepts: "a file path, or empty",
+    parse: text,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -331,19 +367,33 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
 /** The same, from flags already parsed with CONFIG_FLAGS (the CLI parses them to see -h first). */
 export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Config {
   if (flags.help) throw new UsageError("-h asks for the help, not for a configuration");
-  if (flags.positional.length > 0) throw new UsageError(`unexpected argument: ${flags.positional[0]}`);
+  const warnings: string[] = [];
+  // Go's flag package stops at the first argument that is not a flag, and LogPaste then
+  // serves anyway: so `-showdocs false` is -showdocs, and "false" and all after it are dropped.
+  // But a first argument that is a word is a mistyped command (litepaste has commands, LogPaste
+  // had none): serving then would start a server where the operator meant a restore.
+  if (flags.positional.length > 0 && flags.given.size === 0) {
+    throw new UsageError(`unexpected argument: ${flags.positional[0]} (not a command: litepaste help lists them)`);
+  }
+  if (flags.positional.length > 0) {
+    warnings.push(`ignored: ${flags.positional.join(" ")} (flags end at the first argument that is not one, as in Go: write -flag=value for a boolean)`);
+  }
+  /** The flag's text, else the first variable's, else null. */
+  const given = (setting: Setting<unknown>): { raw: string; source: string } | null => {
+    if (setting.flag && flags.given.has(setting.flag)) {
+      return { raw: setting.bool ? String(flags.bools.has(setting.flag)) : flags.strings.get(setting.flag)!, source: `-${setting.flag}` };
+    }
+    const envName = setting.env.find((name) => env[name] !== undefined);
+    return envName ? { raw: env[envName]!, source: envName } : null;
+  };
+  const configPath = given(SETTINGS.litestreamConfig)?.raw ?? "";
+  const file = configPath === "" ? null : readLitestreamConfig(configPath, env);
   const values = {} as Record<string, unknown>;
   for (const [key, setting] of Object.entries(SETTINGS as Record<string, Setting<unknown>>)) {
-    let source = "default";
-    let raw = setting.defaultText;
-    const envName = setting.env.find((name) => env[name] !== undefined);
-    if (setting.flag && flags.given.has(setting.flag)) {
-      raw = setting.bool ? String(flags.bools.has(setting.flag)) : flags.strings.get(setting.flag)!;
-      source = `-${setting.flag}`;
-    } else if (envName) {
-      raw = env[envName]!;
-      source = envName;
-    }
+    const fromFile = file?.settings.get(key as FileSettingKey);
+    const chosen = given(setting);
+    if (chosen && fromFile && chosen.raw !== fromFile.text) warnings.push(`${chosen.source} overrides ${fromFile.source}`);
+    const { raw, source } = chosen ?? (fromFile ? { raw: fromFile.text, source: fromFile.source } : { raw: setting.defaultText, source: "default" });
     values[key] = parseSetting(key as keyof Settings, raw, source);
   }
   const v = values as Values;
@@ -356,6 +406,7 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     perMinuteLimit: v.perMinuteLimit,
     maxPasteBytes: v.maxSize * 1024 * 1024,
     host: v.host,
+    ipv4Fallback: given(SETTINGS.host) === null,
     port: v.port,
     behindProxy: v.behindProxy,
     trustedProxies: v.trustedProxies,
@@ -382,6 +433,9 @@ export function configFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv): Con
     keepAliveTimeoutMs: v.keepAliveTimeout,
     idleTimeoutMs: v.idleTimeout,
     maxConnections: v.maxConnections,
+    // Issue 13.
+    fileCredentials: file?.credentials ?? null,
+    warnings,
   };
 }
 

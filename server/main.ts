@@ -43,7 +43,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const health = () => healthReport({ pingDatabase: () => store.ping(), replicationStatus }, true);
   const metricsListener = config.metricsAddr && (await listenForMetrics(metrics, config.metricsAddr, health));
   if (metricsListener) logger.info({ url: `${metricsListener.url}/metrics` }, "metrics listening");
-  const url = await app.listen({ host: config.host, port: config.port });
+  const url = await app.listen({ host: config.host, port: config.port }).catch((err: NodeJS.ErrnoException) => {
+    // Issue 13: the default "::" on a machine without IPv6 (no address family, no address).
+    if (!config.ipv4Fallback || (err.code !== "EAFNOSUPPORT" && err.code !== "EADDRNOTAVAIL")) throw err;
+    logger.warn({ err: err.message }, `no IPv6 here: listening on 0.0.0.0 instead of ${config.host}`);
+    return app.listen({ host: "0.0.0.0", port: config.port });
+  });
   logger.info(
     { url, db: config.dbPath, replica: replication?.status().target ?? null, mode: config.replication?.syncMode ?? null },
     "litepaste listening",

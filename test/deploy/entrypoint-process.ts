@@ -6,7 +6,8 @@ import { startServerProcess, type ServedProcess } from "../../testkit/litepaste-
 
 /** Only what the test sets: nothing from the developer's shell (a DB_REPLICA_URL…) leaks in. */
 export function containerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env };
+  // The machine's own /etc/litestream.yml (the entry point's default) must not reach a test either.
+  return { PATH: process.env.PATH, HOST: "127.0.0.1", LOG_LEVEL: "warn", LITEPASTE_LITESTREAM_YML: "/nonexistent/litestream.yml", ...env };
 }
 
 export interface RunningEntrypoint extends ServedProcess {

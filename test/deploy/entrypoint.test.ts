@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
@@ -278,6 +278,36 @@ test("a program that is not a litepaste command runs in the image's environment;
     assert.equal(unknown.status, 2, unknown.stderr);
     assert.match(unknown.stderr, /unexpected argument: no-such-command-or-program/, "the server's own message, not the shell's");
   } finally {
+    app.cleanup();
+  }
+});
+
+test("issue 13: serving reads a mounted litestream.yml (the image's /etc/litestream.yml) unless -config or LITESTREAM_CONFIG names one", async () => {
+  const app = makeAppDir();
+  const replicaDir = path.join(app.root, "replica");
+  const yml = path.join(app.root, "litestream.yml");
+  writeFileSync(yml, `dbs:\n  - path: \${DB_PATH}\n    replicas:\n      - type: file\n        path: ${replicaDir}\n        sync-interval: 250ms\n`);
+  let server: RunningEntrypoint | undefined;
+  try {
+    server = await startEntrypoint(app.entrypoint, ["-title", "mounted"], { LITEPASTE_LITESTREAM_YML: yml, LOG_LEVEL: "info" });
+    assert.deepEqual(processArgv(server.pid).slice(2), ["-config", yml, "-title", "mounted"]);
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { replication: { target: string } | null };
+    assert.equal(health.replication?.target, pathToFileURL(replicaDir).href, "the replica is the file's");
+    assert.equal(await server.stop(), 0);
+    server = undefined;
+
+    const other = path.join(app.root, "other.yml");
+    writeFileSync(other, "dbs:\n  - path: ${DB_PATH}\n");
+    for (const [args, env] of [[["-config", other], {}], [[`--config=${other}`], {}], [[], { LITESTREAM_CONFIG: other }]] as const) {
+      server = await startEntrypoint(app.entrypoint, args, { LITEPASTE_LITESTREAM_YML: yml, ...env });
+      assert.deepEqual(processArgv(server.pid).slice(2), args, "the operator's choice is passed as it is");
+      const h = (await (await fetch(`${server.url}/healthz`)).json()) as { replication: unknown };
+      assert.equal(h.replication, null, `${args.join(" ")}: the other file has no replica`);
+      assert.equal(await server.stop(), 0);
+      server = undefined;
+    }
+  } finally {
+    server?.kill();
     app.cleanup();
   }
 });
