@@ -1,26 +1,20 @@
 // The Azure Blob client against Azurite: the shared contract, Litestream's URL form, real
 // conditional writes and the replica lease on them (a takeover and a conflict).
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openReplicaClient } from "../url.js";
 import { AbsReplicaClient, parseAbsUrl } from "./client.js";
 import type { ReplicaClient } from "../client.js";
 import { listAll, testReplicaClientContract } from "../contract.js";
 import { LEASE_KEY, probeConditionalWrites, WriterConflictError } from "../../writer/lease.js";
-import { startAzurite, type AzuriteHandle } from "../../../testkit/azurite.js";
+import { startAzurite } from "../../../testkit/azurite.js";
+import { useFileServer } from "../../../testkit/file-server.js";
 import { lease, leaseHolder, raceCreates, whileRenewing } from "../../../testkit/lease-scenarios.js";
 import { freePort } from "../../../testkit/ports.js";
 
-let azurite: AzuriteHandle;
+const azurite = useFileServer(startAzurite);
 let counter = 0;
-
-before(async () => {
-  azurite = await startAzurite();
-});
-after(async () => {
-  await azurite.dispose();
-});
 
 const newClient = (): ReplicaClient => openReplicaClient(azurite.url(`replica-${++counter}`), azurite.env);
 
