@@ -1,4 +1,5 @@
-// One test server for all the tests of a file: started in before(), disposed in after().
+// One test server for all the tests of a file (or of the describe() it is called in):
+// started in before(), disposed in after().
 
 import { after, before } from "node:test";
 
