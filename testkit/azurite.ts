@@ -5,7 +5,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
-import { startChildServer } from "./child-server.js";
+import { startChildServer, type ServerControls } from "./child-server.js";
 import { freshDir } from "./scratch.js";
 
 const require = createRequire(import.meta.url);
@@ -15,7 +15,7 @@ const ACCOUNT = "devstoreaccount1";
 const ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const CONTAINER = "litepaste-test";
 
-export interface AzuriteHandle {
+export interface AzuriteHandle extends ServerControls {
   /** The Blob service URL: http://127.0.0.1:PORT/devstoreaccount1 */
   readonly endpoint: string;
   readonly account: string;
@@ -25,12 +25,6 @@ export interface AzuriteHandle {
   readonly env: NodeJS.ProcessEnv;
   /** An abs:// replica URL for `prefix` in the container, with the endpoint. */
   url(prefix: string): string;
-  /** Kills the server (an outage starts). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port and directory (the outage ends). */
-  restart(): Promise<void>;
-  /** Stops it and removes its directory. */
-  dispose(): Promise<void>;
 }
 
 export async function startAzurite(): Promise<AzuriteHandle> {

@@ -26,15 +26,19 @@ export interface ChildServerSpec {
   readonly missingHint?: string;
 }
 
-export interface ChildServer {
-  /** The port it listens on, the same after a restart. */
-  readonly port: number;
+/** What a test does with its server: play an outage, end it, clean up. */
+export interface ServerControls {
   /** Kills the server (an outage starts). */
   stop(): Promise<void>;
-  /** Starts it again on the same port (the outage ends). */
+  /** Starts it again on the same port, with the same data (the outage ends). */
   restart(): Promise<void>;
-  /** Stops it for good; the caller removes its own directories. */
+  /** Stops it for good and removes what its helper made for it. */
   dispose(): Promise<void>;
+}
+
+export interface ChildServer extends ServerControls {
+  /** The port it listens on, the same after a restart. */
+  readonly port: number;
 }
 
 function launch(spec: ChildServerSpec, port: number): Promise<{ child: ChildProcess; port: number }> {
@@ -102,6 +106,7 @@ export async function startChildServer(spec: ChildServerSpec, port = 0): Promise
       await kill(spec, child);
       ({ child, port: listeningPort } = await launch(spec, listeningPort));
     },
+    // The caller removes its own directories.
     async dispose() {
       await kill(spec, child);
       process.off("exit", killOnExit);

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { startChildServer } from "./child-server.js";
+import { startChildServer, type ServerControls } from "./child-server.js";
 import { freshDir } from "./scratch.js";
 
 const require = createRequire(import.meta.url);
@@ -14,7 +14,7 @@ const S3RVER_BIN = path.join(path.dirname(require.resolve("s3rver/package.json")
 const ATOMIC_PUT = new URL("./s3rver-atomic-put.js", import.meta.url).href;
 const BUCKET = "litepaste-test";
 
-export interface S3rverHandle {
+export interface S3rverHandle extends ServerControls {
   /** http://127.0.0.1:PORT */
   readonly endpoint: string;
   /** A bucket that exists from the start. */
@@ -25,12 +25,6 @@ export interface S3rverHandle {
   readonly env: NodeJS.ProcessEnv;
   /** A replica URL for `prefix` in the bucket, with the endpoint. */
   url(prefix: string): string;
-  /** Kills the server (an outage starts). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port and directory (the outage ends). */
-  restart(): Promise<void>;
-  /** Stops it and removes the data directory if the helper created it. */
-  dispose(): Promise<void>;
 }
 
 export async function startS3rver(opts: { dir?: string } = {}): Promise<S3rverHandle> {

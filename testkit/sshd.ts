@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startChildServer } from "./child-server.js";
+import { startChildServer, type ServerControls } from "./child-server.js";
 import { freePort } from "./ports.js";
 import { freshDir } from "./scratch.js";
 
@@ -15,7 +15,7 @@ const SSHD = "/usr/sbin/sshd";
 /** sshd refuses to start without its (compiled-in) privilege separation directory. */
 const PRIVSEP_DIR = "/run/sshd";
 
-export interface SshdHandle {
+export interface SshdHandle extends ServerControls {
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -27,12 +27,6 @@ export interface SshdHandle {
   readonly root: string;
   /** An sftp:// replica URL for `prefix` under the root, logging in with the key. */
   url(prefix: string): string;
-  /** Kills the server (an outage starts; open connections drop). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port (the outage ends). */
-  restart(): Promise<void>;
-  /** Stops it and removes its directory. */
-  dispose(): Promise<void>;
 }
 
 /** The processes whose parent is `pid` (from /proc). */
