@@ -1,7 +1,7 @@
 // The replicator against a real S3 server (s3rver in a child process): outages, fail-closed
 // start-up and request counts.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -15,18 +15,12 @@ import { restoreLikeLitestream } from "../testkit/litestream-restore.js";
 import { dumpDatabase } from "../testkit/replication-db.js";
 import { testDir } from "../testkit/scratch.js";
 import { startSession, testConfig, waitFor } from "../testkit/replication-session.js";
-import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
+import { startS3rver } from "../testkit/s3rver.js";
+import { useFileServer } from "../testkit/file-server.js";
 import { testLogger } from "../testkit/test-logger.js";
 
-let s3: S3rverHandle;
+const s3 = useFileServer(startS3rver);
 let replicas = 0;
-
-before(async () => {
-  s3 = await startS3rver();
-});
-after(async () => {
-  await s3.dispose();
-});
 
 function newReplica() {
   const url = s3.url(`db-${++replicas}`);

@@ -2,28 +2,20 @@
 // S3 and directories: Azure Blob (Azurite) and SFTP (OpenSSH sshd). Write, stop, lose
 // data/, start again: the pastes are back, and no credential reaches /healthz or the log.
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import path from "node:path";
-import { startAzurite, type AzuriteHandle } from "../testkit/azurite.js";
-import { startSshd, type SshdHandle } from "../testkit/sshd.js";
+import { startAzurite } from "../testkit/azurite.js";
+import { startSshd } from "../testkit/sshd.js";
 import { survivesLosingTheDisk } from "../testkit/disk-loss.js";
+import { useFileServer } from "../testkit/file-server.js";
 import { openReplicaClient } from "../replication/replica/url.js";
 import { summarizeReplica } from "../replication/restore.js";
-import { freshDir } from "../testkit/scratch.js";
+import { useScratchDir } from "../testkit/scratch.js";
 
 describe("with Azure Blob (Azurite)", () => {
-  let azurite: AzuriteHandle;
-  let dir: string;
-  before(async () => {
-    azurite = await startAzurite();
-    dir = freshDir("litepaste-e2e-abs");
-  });
-  after(async () => {
-    await azurite?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const azurite = useFileServer(startAzurite);
+  const dir = useScratchDir("litepaste-e2e-abs");
 
   test("pastes survive losing data/; the replica is Litestream's layout in the container", async () => {
     const url = azurite.url("paste-db");
@@ -35,16 +27,8 @@ describe("with Azure Blob (Azurite)", () => {
 });
 
 describe("with SFTP (OpenSSH sshd)", () => {
-  let sshd: SshdHandle;
-  let dir: string;
-  before(async () => {
-    sshd = await startSshd();
-    dir = freshDir("litepaste-e2e-sftp");
-  });
-  after(async () => {
-    await sshd?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const sshd = useFileServer(startSshd);
+  const dir = useScratchDir("litepaste-e2e-sftp");
 
   test("pastes survive losing data/; the replica is Litestream's layout on the server", async () => {
     const url = `${sshd.url("paste-db")}&host-key=${encodeURIComponent(sshd.hostKey)}`;

@@ -2,21 +2,18 @@
 // stop, lose the disk, start again — the pastes are back. With a directory replica and
 // with a real S3 server (s3rver). Plus the fail-closed start and the replica commands.
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { useFileServer } from "../testkit/file-server.js";
 import { failCli, runCli, serveCli } from "../testkit/litepaste-process.js";
-import { startS3rver, type S3rverHandle } from "../testkit/s3rver.js";
-import { freshDir } from "../testkit/scratch.js";
+import { startS3rver } from "../testkit/s3rver.js";
+import { useScratchDir } from "../testkit/scratch.js";
 import { survivesLosingTheDisk, uploadBodies } from "../testkit/disk-loss.js";
 
 describe("with a directory replica", () => {
-  let dir: string;
-  before(() => {
-    dir = freshDir("litepaste-e2e-file");
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useScratchDir("litepaste-e2e-file");
 
   test("pastes survive losing data/, and the replica is in Litestream's layout", async () => {
     const replica = path.join(dir, "replica");
@@ -32,16 +29,8 @@ describe("with a directory replica", () => {
 });
 
 describe("with S3 (s3rver)", () => {
-  let s3: S3rverHandle;
-  let dir: string;
-  before(async () => {
-    s3 = await startS3rver();
-    dir = freshDir("litepaste-e2e-s3");
-  });
-  after(async () => {
-    await s3?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const s3 = useFileServer(startS3rver);
+  const dir = useScratchDir("litepaste-e2e-s3");
 
   test("pastes survive losing data/", async () => {
     await survivesLosingTheDisk({ ...s3.env, DB_REPLICA_URL: s3.url("paste-db") }, path.join(dir, "data"), ["S3RVER"]);

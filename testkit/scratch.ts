@@ -22,11 +22,17 @@ export function scratchDir(prefix: string): string {
   return dir;
 }
 
+/** A temp folder for one test file (or the describe() it is called in), removed after it. */
+export function useScratchDir(prefix: string): string {
+  const root = freshDir(prefix);
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
 /** A temp folder for one test file, removed after it; `newDir(name)` makes a fresh subfolder. */
 export function useScratchDirs(prefix: string): (name: string) => string {
-  const root = freshDir(prefix);
+  const root = useScratchDir(prefix);
   let counter = 0;
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
   return (name) => freshDir(`${name}-${++counter}`, root);
 }
 

@@ -3,21 +3,19 @@
 // a generated user key, and a temp directory for the replicas. It never reads or changes
 // the system's sshd configuration. Root may log in with the key only (tests run as root).
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { startChildServer, type ServerControls } from "./child-server.js";
 import { freePort } from "./ports.js";
 import { freshDir } from "./scratch.js";
-import { HANG_TIMEOUT_MS } from "./wait.js";
 
 const SSHD = "/usr/sbin/sshd";
 /** sshd refuses to start without its (compiled-in) privilege separation directory. */
 const PRIVSEP_DIR = "/run/sshd";
-/** Only a hang misses it (a loaded machine starts slowly, never this slowly). */
-const START_TIMEOUT_MS = HANG_TIMEOUT_MS;
 
-export interface SshdHandle {
+export interface SshdHandle extends ServerControls {
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -29,41 +27,6 @@ export interface SshdHandle {
   readonly root: string;
   /** An sftp:// replica URL for `prefix` under the root, logging in with the key. */
   url(prefix: string): string;
-  /** Kills the server (an outage starts; open connections drop). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port (the outage ends). */
-  restart(): Promise<void>;
-  /** Stops it and removes its directory. */
-  dispose(): Promise<void>;
-}
-
-function launch(config: string, port: number): Promise<ChildProcess> {
-  const child = spawn(SSHD, ["-D", "-e", "-f", config, "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`sshd did not start within ${START_TIMEOUT_MS} ms: ${output}`));
-    }, START_TIMEOUT_MS);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`sshd exited with ${code} before listening: ${output}`));
-    };
-    child.once("exit", onExit);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${SSHD} (apt-get install openssh-server): ${err.message}`));
-    });
-    child.stderr!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!/Server listening on 127\.0\.0\.1 port \d+/.test(output)) return;
-      clearTimeout(timer);
-      child.off("exit", onExit);
-      child.unref();
-      (child.stderr as unknown as { unref(): void }).unref();
-      resolve(child);
-    });
-  });
 }
 
 /** The processes whose parent is `pid` (from /proc). */
@@ -77,23 +40,6 @@ function childrenOf(pid: number): number[] {
       return [];
     }
   });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.ref();
-  // Each session is a child process that leaves sshd's process group (setsid): kill those
-  // first, so that open connections break as they would in an outage.
-  for (const pid of childrenOf(child.pid!)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  child.kill("SIGKILL");
-  await exited;
 }
 
 export async function startSshd(): Promise<SshdHandle> {
@@ -121,9 +67,24 @@ export async function startSshd(): Promise<SshdHandle> {
   ].join("\n"));
   fs.mkdirSync(PRIVSEP_DIR, { recursive: true, mode: 0o755 });
   const port = await freePort();
-  let child = await launch(config, port);
-  const killOnExit = () => child.kill("SIGKILL");
-  process.on("exit", killOnExit);
+  const server = await startChildServer({
+    name: "sshd",
+    command: SSHD,
+    args: (listenPort) => ["-D", "-e", "-f", config, "-p", String(listenPort)],
+    listening: /Server listening on 127\.0\.0\.1 port \d+/,
+    // Each session is a child process that leaves sshd's process group (setsid): kill those
+    // first, so that open connections break as they would in an outage.
+    beforeKill: (pid) => {
+      for (const session of childrenOf(pid)) {
+        try {
+          process.kill(session, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    },
+    missingHint: "apt-get install openssh-server",
+  }, port);
   const hostKey = fs.readFileSync(`${hostKeyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
   const user = os.userInfo().username;
   return {
@@ -134,14 +95,10 @@ export async function startSshd(): Promise<SshdHandle> {
     hostKey,
     root,
     url: (prefix) => `sftp://${user}@127.0.0.1:${port}${path.join(root, prefix)}?key-path=${encodeURIComponent(keyPath)}`,
-    stop: () => kill(child),
-    async restart() {
-      await kill(child);
-      child = await launch(config, port);
-    },
+    stop: () => server.stop(),
+    restart: () => server.restart(),
     async dispose() {
-      await kill(child);
-      process.off("exit", killOnExit);
+      await server.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,31 +7,20 @@
 //   node restore-baseline.js REPLICA_URL OUTPUT     (credentials from the environment)
 //   node restore-baseline.js                        (loads everything and exits: its start-up time)
 
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import fs from "node:fs";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createLz4FrameDecoder } from "../../replication/lz4/frame.js";
-import { openStoreSdk } from "./store-sdk.js";
+import { getObjectStream, listGenerationKeys, openStoreSdk } from "./store-sdk.js";
 
 const [url, output] = process.argv.slice(2) as [string, string];
 if (url === undefined) process.exit(0);
-const { s3, bucket, prefix } = openStoreSdk(url, process.env);
-
-const keys: string[] = [];
-let token: string | undefined;
-do {
-  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}generations/`, ContinuationToken: token }));
-  keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-  token = page.IsTruncated ? page.NextContinuationToken : undefined;
-} while (token);
-keys.sort();
+const sdk = openStoreSdk(url, process.env);
+const keys = await listGenerationKeys(sdk);
 
 let compressedBytes = 0;
 let decodedBytes = 0;
 for (const key of keys) {
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const body = response.Body as Readable;
+  const body = await getObjectStream(sdk, key);
   body.on("data", (chunk: Buffer) => (compressedBytes += chunk.byteLength));
   const decoder = createLz4FrameDecoder();
   decoder.on("data", (chunk: Buffer) => (decodedBytes += chunk.byteLength));

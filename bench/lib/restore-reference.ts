@@ -10,25 +10,17 @@
 //   node restore-reference.js REPLICA_URL OUTPUT     (credentials from the environment)
 //   node restore-reference.js                        (loads everything and exits: its start-up time)
 
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { once } from "node:events";
-import type { Readable } from "node:stream";
-import { openStoreSdk } from "./store-sdk.js";
+import { getObjectStream, listGenerationKeys, openStoreSdk } from "./store-sdk.js";
 
 const [url, output] = process.argv.slice(2) as [string, string];
 if (url === undefined) process.exit(0);
-const { s3, bucket, prefix } = openStoreSdk(url, process.env);
+const sdk = openStoreSdk(url, process.env);
+const { prefix } = sdk;
 
-const keys: string[] = [];
-let token: string | undefined;
-do {
-  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}generations/`, ContinuationToken: token }));
-  keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-  token = page.IsTruncated ? page.NextContinuationToken : undefined;
-} while (token);
-keys.sort();
+const keys = await listGenerationKeys(sdk);
 const generation = keys.at(-1)?.slice(`${prefix}generations/`.length).split("/")[0];
 const ofGeneration = keys.filter((k) => k.startsWith(`${prefix}generations/${generation}/`));
 const snapshotKey = ofGeneration.filter((k) => k.endsWith(".snapshot.lz4")).at(-1);
@@ -52,8 +44,7 @@ async function tool(args: readonly string[], objects: readonly string[] = []): P
     child.once("close", resolve);
   });
   for (const key of objects) {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    for await (const chunk of response.Body as Readable) {
+    for await (const chunk of await getObjectStream(sdk, key)) {
       if (!child.stdin.write(chunk)) await once(child.stdin, "drain");
     }
   }

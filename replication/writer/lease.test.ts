@@ -5,12 +5,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { FileReplicaClient } from "../replica/file/client.js";
-import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "./lease.js";
+import { LEASE_KEY, probeConditionalWrites, WriterConflictError } from "./lease.js";
 import { openReplicaClient } from "../replica/url.js";
-import type { ConditionalReplicaClient } from "../replica/client.js";
 import { startS3rver, type S3rverHandle } from "../../testkit/s3rver.js";
+import { lease, leaseHolder, raceCreates, whileRenewing } from "../../testkit/lease-scenarios.js";
 import { useScratchDirs } from "../../testkit/scratch.js";
-import { testLogger } from "../../testkit/test-logger.js";
 
 const newDir = useScratchDirs("litepaste-lease");
 let s3: S3rverHandle;
@@ -25,24 +24,9 @@ after(async () => {
 const GEN_A = "aaaaaaaaaaaaaaaa";
 const GEN_B = "bbbbbbbbbbbbbbbb";
 
-function lease(client: ConditionalReplicaClient, owner: string, ttlMs = 600): ReplicaLease {
-  return new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
-}
-
-async function holder(client: ConditionalReplicaClient): Promise<{ owner: string; generation: string; expiresAt: string }> {
-  const current = await client.getVersioned(LEASE_KEY);
-  assert.ok(current, "the lease object exists");
-  return JSON.parse(current.body.toString()) as { owner: string; generation: string; expiresAt: string };
-}
-
 test("directory client: of concurrent creates of one key exactly one wins, and the object is the winner's", async () => {
   const client = new FileReplicaClient(newDir("replica"));
-  const bodies = Array.from({ length: 8 }, (_, i) => Buffer.from(`writer ${i}`));
-  const results = await Promise.all(bodies.map((body) => client.putIfAbsent(LEASE_KEY, body)));
-  const winners = results.flatMap((etag, i) => (etag === null ? [] : [i]));
-  assert.equal(winners.length, 1);
-  const stored = await client.getVersioned(LEASE_KEY);
-  assert.deepEqual(stored?.body, bodies[winners[0]!]);
+  const { results, winners, stored } = await raceCreates(client);
   assert.equal(stored?.etag, results[winners[0]!]);
   assert.deepEqual(fs.readdirSync(client.root), [LEASE_KEY], "no temporary file left");
 });
@@ -79,32 +63,23 @@ test("lease: a live holder that renews keeps it (the newcomer gets a conflict na
   const client = new FileReplicaClient(newDir("replica"));
   const a = lease(client, "000000000000000a");
   await a.acquire(GEN_A);
-  assert.equal((await holder(client)).generation, GEN_A);
+  assert.equal((await leaseHolder(client)).generation, GEN_A);
 
-  // A keeps renewing (as it does before uploads while it writes) while B waits for the lease.
+  // A keeps renewing while B waits for the lease.
   const b = lease(client, "000000000000000b");
-  let renewing = true;
-  const renewals = (async () => {
-    while (renewing) {
-      await a.renewIfDue(GEN_A);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  await assert.rejects(b.acquire(GEN_B), (err: unknown) => {
+  await whileRenewing(a, GEN_A, () => assert.rejects(b.acquire(GEN_B), (err: unknown) => {
     assert.ok(err instanceof WriterConflictError);
     assert.equal(err.other.generation, GEN_A);
     assert.match(err.message, new RegExp(GEN_A));
     return true;
-  });
-  renewing = false;
-  await renewals;
+  }));
   assert.equal(b.holds, false);
 
   // A goes idle: B waits the lease out and takes it; A's next renewal is a conflict naming B's generation.
   const startedAt = Date.now();
   await b.acquire(GEN_B);
   assert.ok(Date.now() - startedAt >= 100, "B waited for A's lease to expire");
-  assert.equal((await holder(client)).owner, "000000000000000b");
+  assert.equal((await leaseHolder(client)).owner, "000000000000000b");
   await assert.rejects(a.renewIfDue(GEN_A), (err: unknown) => err instanceof WriterConflictError && err.other.generation === GEN_B);
 });
 
@@ -117,20 +92,20 @@ test("lease: the same owner (a restart of this database) takes it over at once; 
   const startedAt = Date.now();
   await restarted.acquire(GEN_A);
   await restarted.release();
-  assert.ok(Date.parse((await holder(client)).expiresAt) <= Date.now());
+  assert.ok(Date.parse((await leaseHolder(client)).expiresAt) <= Date.now());
   const other = lease(client, "000000000000000b", ttlMs);
   await other.acquire(GEN_B);
   assert.ok(Date.now() - startedAt < ttlMs / 2, "no waiting for the TTL");
-  assert.equal((await holder(client)).owner, "000000000000000b");
+  assert.equal((await leaseHolder(client)).owner, "000000000000000b");
 });
 
 test("lease without conditional writes (s3rver): written and read back; another owner found at renewal is a conflict", async () => {
   const client = openReplicaClient(s3.url("best-effort"), s3.env);
   const a = lease(client, "000000000000000a", 300);
   await a.acquire(GEN_A);
-  assert.equal((await holder(client)).owner, "000000000000000a");
+  assert.equal((await leaseHolder(client)).owner, "000000000000000a");
   const b = lease(client, "000000000000000b", 300);
   await b.acquire(GEN_B); // A is idle: B waits the lease out and overwrites it
-  assert.equal((await holder(client)).generation, GEN_B);
+  assert.equal((await leaseHolder(client)).generation, GEN_B);
   await assert.rejects(a.renewIfDue(GEN_A), (err: unknown) => err instanceof WriterConflictError && err.other.generation === GEN_B);
 });

@@ -1,26 +1,20 @@
 // The Azure Blob client against Azurite: the shared contract, Litestream's URL form, real
 // conditional writes and the replica lease on them (a takeover and a conflict).
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openReplicaClient } from "../url.js";
 import { AbsReplicaClient, parseAbsUrl } from "./client.js";
 import type { ConditionalReplicaClient } from "../client.js";
 import { listAll, testReplicaClientContract } from "../contract.js";
-import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "../../writer/lease.js";
-import { startAzurite, type AzuriteHandle } from "../../../testkit/azurite.js";
+import { LEASE_KEY, probeConditionalWrites, WriterConflictError } from "../../writer/lease.js";
+import { startAzurite } from "../../../testkit/azurite.js";
+import { useFileServer } from "../../../testkit/file-server.js";
+import { lease, leaseHolder, raceCreates, whileRenewing } from "../../../testkit/lease-scenarios.js";
 import { freePort } from "../../../testkit/ports.js";
-import { testLogger } from "../../../testkit/test-logger.js";
 
-let azurite: AzuriteHandle;
+const azurite = useFileServer(startAzurite);
 let counter = 0;
-
-before(async () => {
-  azurite = await startAzurite();
-});
-after(async () => {
-  await azurite.dispose();
-});
 
 const newClient = (): ConditionalReplicaClient => openReplicaClient(azurite.url(`replica-${++counter}`), azurite.env);
 
@@ -98,12 +92,7 @@ test("Azure Blob client: works again after the server restarts (an outage ends)"
 
 test("Azure Blob conditional writes: of concurrent creates exactly one wins; a stale swap fails; the probe finds them real", async () => {
   const client = newClient();
-  const bodies = Array.from({ length: 8 }, (_, i) => Buffer.from(`writer ${i}`));
-  const results = await Promise.all(bodies.map((body) => client.putIfAbsent(LEASE_KEY, body)));
-  const winners = results.flatMap((etag, i) => (etag === null ? [] : [i]));
-  assert.equal(winners.length, 1);
-  const stored = await client.getVersioned(LEASE_KEY);
-  assert.deepEqual(stored?.body, bodies[winners[0]!]);
+  const { results, winners, stored } = await raceCreates(client);
   assert.equal(stored?.etag, results[winners[0]!]);
 
   const swapped = await client.putIfMatch(LEASE_KEY, Buffer.from("v2"), stored!.etag);
@@ -118,35 +107,18 @@ test("Azure Blob conditional writes: of concurrent creates exactly one wins; a s
   assert.deepEqual((await listAll(client, "")).map((o) => o.key), [LEASE_KEY], "no probe object left");
 });
 
-const lease = (client: ConditionalReplicaClient, owner: string, ttlMs: number) => new ReplicaLease({ client, ttlMs, owner, logger: testLogger() });
-
-async function leaseHolder(client: ConditionalReplicaClient): Promise<{ owner: string; generation: string }> {
-  const current = await client.getVersioned(LEASE_KEY);
-  assert.ok(current, "the lease object exists");
-  return JSON.parse(current.body.toString()) as { owner: string; generation: string };
-}
-
 test("lease on Azure Blob: a renewing holder keeps it (conflict for the newcomer); once idle past the TTL it is taken over, and the old holder's renewal conflicts", async () => {
   const client = newClient();
   const a = lease(client, "000000000000000a", 600);
   await a.acquire("aaaaaaaaaaaaaaaa");
   assert.equal((await leaseHolder(client)).owner, "000000000000000a");
 
-  let renewing = true;
-  const renewals = (async () => {
-    while (renewing) {
-      await a.renewIfDue("aaaaaaaaaaaaaaaa");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
   const b = lease(client, "000000000000000b", 600);
-  await assert.rejects(b.acquire("bbbbbbbbbbbbbbbb"), (err: unknown) => {
+  await whileRenewing(a, "aaaaaaaaaaaaaaaa", () => assert.rejects(b.acquire("bbbbbbbbbbbbbbbb"), (err: unknown) => {
     assert.ok(err instanceof WriterConflictError);
     assert.equal(err.other.generation, "aaaaaaaaaaaaaaaa");
     return true;
-  });
-  renewing = false;
-  await renewals;
+  }));
 
   await b.acquire("bbbbbbbbbbbbbbbb"); // A idle: B waits the lease out and takes it
   const taken = await leaseHolder(client);

@@ -1,4 +1,4 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
@@ -7,17 +7,11 @@ import { openReplicaClient } from "../url.js";
 import type { S3ReplicaClient } from "./client.js";
 import { ReplicaObjectNotFoundError, type ReplicaClient } from "../client.js";
 import { listAll, readAll, testReplicaClientContract } from "../contract.js";
-import { startS3rver, type S3rverHandle } from "../../../testkit/s3rver.js";
+import { startS3rver } from "../../../testkit/s3rver.js";
+import { useFileServer } from "../../../testkit/file-server.js";
 
-let s3: S3rverHandle;
+const s3 = useFileServer(startS3rver);
 let counter = 0;
-
-before(async () => {
-  s3 = await startS3rver();
-});
-after(async () => {
-  await s3.dispose();
-});
 
 function newClient(onRequest?: (operation: string) => void): ReplicaClient {
   return openReplicaClient(s3.url(`replica-${++counter}`), s3.env, { onRequest });

@@ -4,22 +4,16 @@
 // The parser leaves the region undefined only for AWS buckets (url.test.ts); AWS itself is
 // out of reach here, so the client is pointed at the proxy with that undefined region.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { S3ReplicaClient } from "./client.js";
 import { readAll } from "../contract.js";
-import { startS3rver, type S3rverHandle } from "../../../testkit/s3rver.js";
+import { startS3rver } from "../../../testkit/s3rver.js";
+import { useFileServer } from "../../../testkit/file-server.js";
 import { startRegionProxy } from "../../../testkit/region-proxy.js";
 
-let s3: S3rverHandle;
+const s3 = useFileServer(startS3rver);
 let counter = 0;
-
-before(async () => {
-  s3 = await startS3rver();
-});
-after(async () => {
-  await s3.dispose();
-});
 
 function clientOptions(endpoint: string) {
   return {

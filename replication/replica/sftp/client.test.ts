@@ -9,10 +9,10 @@ import { openReplicaClient } from "../url.js";
 import { parseSftpUrl, SftpReplicaClient } from "./client.js";
 import type { ConditionalReplicaClient } from "../client.js";
 import { listAll, readAll, testReplicaClientContract } from "../contract.js";
-import { LEASE_KEY, probeConditionalWrites, ReplicaLease, WriterConflictError } from "../../writer/lease.js";
+import { LEASE_KEY, probeConditionalWrites, WriterConflictError } from "../../writer/lease.js";
 import { startSshd, type SshdHandle } from "../../../testkit/sshd.js";
+import { lease, raceCreates } from "../../../testkit/lease-scenarios.js";
 import { freePort } from "../../../testkit/ports.js";
-import { testLogger } from "../../../testkit/test-logger.js";
 
 let sshd: SshdHandle;
 let counter = 0;
@@ -111,12 +111,7 @@ test("SFTP client: reconnects after the server restarts (an outage ends)", async
 
 test("SFTP conditional writes: of concurrent creates exactly one wins (rename without overwrite); swaps run under an exclusive lock file; the probe finds them real", async () => {
   const client = newClient();
-  const bodies = Array.from({ length: 8 }, (_, i) => Buffer.from(`writer ${i}`));
-  const results = await Promise.all(bodies.map((body) => client.putIfAbsent(LEASE_KEY, body)));
-  const winners = results.flatMap((etag, i) => (etag === null ? [] : [i]));
-  assert.equal(winners.length, 1);
-  const stored = await client.getVersioned(LEASE_KEY);
-  assert.deepEqual(stored?.body, bodies[winners[0]!]);
+  const { stored } = await raceCreates(client);
 
   const swaps = await Promise.all(Array.from({ length: 8 }, (_, i) => client.putIfMatch(LEASE_KEY, Buffer.from(`v2 by ${i}`), stored!.etag)));
   const swapWinners = swaps.flatMap((etag, i) => (etag === null ? [] : [i]));
@@ -130,9 +125,9 @@ test("SFTP conditional writes: of concurrent creates exactly one wins (rename wi
 
 test("lease on SFTP: an idle holder loses it to a newcomer after the TTL, and its renewal then conflicts", async () => {
   const client: ConditionalReplicaClient = newClient();
-  const a = new ReplicaLease({ client, ttlMs: 500, owner: "000000000000000a", logger: testLogger() });
+  const a = lease(client, "000000000000000a", 500);
   await a.acquire("aaaaaaaaaaaaaaaa");
-  const b = new ReplicaLease({ client, ttlMs: 500, owner: "000000000000000b", logger: testLogger() });
+  const b = lease(client, "000000000000000b", 500);
   await b.acquire("bbbbbbbbbbbbbbbb");
   assert.match((await client.getVersioned(LEASE_KEY))!.body.toString(), /bbbbbbbbbbbbbbbb/);
   await assert.rejects(a.renewIfDue("aaaaaaaaaaaaaaaa"), (err: unknown) => err instanceof WriterConflictError && err.other.generation === "bbbbbbbbbbbbbbbb");
