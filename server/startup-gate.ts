@@ -37,8 +37,10 @@ export interface StartupGate {
   close(): Promise<void>;
 }
 
-function healthOf(phase: StartupPhase): StartupHealth {
+/** `full`: the other writer's host too (as /healthz shows details only where no METRICS_ADDR keeps them private). */
+function healthOf(phase: StartupPhase, full: boolean): StartupHealth {
   if (phase.phase === "restoring") return { status: "restoring", progress: { ...phase.progress } };
+  if (!full) return { status: "waiting", message: "waiting for the previous writer to finish", lease: null };
   return { status: "waiting", message: phase.message, lease: phase.holder && { host: phase.holder.host, expiresAt: phase.holder.expiresAt } };
 }
 
@@ -89,7 +91,7 @@ export async function listenWhileStarting(config: Config): Promise<StartupGate> 
     server,
     url: `http://${host}:${port}`,
     report(phase) {
-      health = healthOf(phase);
+      health = healthOf(phase, config.metricsAddr === null);
     },
     open(handler) {
       server.off("clientError", answerClientError);
