@@ -12,12 +12,14 @@ import type { Logger } from "pino";
 import type { ReplicationConfig } from "./config.js";
 import { newReplicationCounters, requestCounter, type ReplicationMetrics } from "./counters.js";
 import type { ReplicationStatus } from "./replicator.js";
+import type { StartupOptions } from "./startup.js";
 
 // Light on purpose: the server's configuration imports this module for every command
 // (a cold `litepaste restore` included), so the replica clients, SQLite and the
 // replicator load only when replication is prepared (see prepareReplication).
 export { ReplicationTimeoutError } from "./commit-waiters.js";
 export type { ReplicationStatus } from "./replicator.js";
+export type { StartupOptions, StartupPhase } from "./startup.js";
 export type { CheckpointMode, ReplicationMetrics } from "./counters.js";
 export {
   DEFAULT_LEASE_TTL_MS, DEFAULT_RETENTION_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE,
@@ -54,14 +56,18 @@ export interface Replication {
  * Before the app opens the database: restores it if it is missing and the replica has data
  * (throws a clear Error if the replica cannot be read: the server must exit non-zero rather
  * than start empty), starts fresh if the replica is empty, and checks the record of the
- * last clean stop so that a clean restart continues the same generation.
+ * last clean stop so that a clean restart continues the same generation. On an empty disk it
+ * first waits while another writer still holds the replica lease; `startup.onPhase` hears
+ * of that wait and of the restore's progress.
  */
-export async function prepareReplication(dbPath: string, config: ReplicationConfig, logger: Logger): Promise<PreparedReplication> {
+export async function prepareReplication(
+  dbPath: string, config: ReplicationConfig, logger: Logger, startup: StartupOptions = {},
+): Promise<PreparedReplication> {
   const [{ openReplicaClient }, { prepareReplicator }] = await Promise.all([import("./replica/url.js"), import("./startup.js")]);
   const counters = newReplicationCounters();
   const client = openReplicaClient(config.replicaUrl, process.env, {
     onRequest: requestCounter(counters),
     onWarning: (message) => logger.warn(message),
   });
-  return prepareReplicator(dbPath, config, logger, client, { counters });
+  return prepareReplicator(dbPath, config, logger, client, { counters }, startup);
 }

@@ -5,6 +5,7 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type http from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { answerClientError, limitConnections, timeoutOptions, type ConnectionLimits } from "./connections.js";
@@ -42,6 +43,11 @@ export interface AppDeps {
   readonly sync?: SyncReplication;
   /** Replication's state for /healthz; absent without replication. */
   readonly replicationStatus?: () => ReplicationHealth;
+  /**
+   * A server already bound (server/startup-gate.ts, with the timeouts and connection cap
+   * applied): the app answers on it once the gate hands over `app.routing`, instead of listening itself.
+   */
+  readonly server?: http.Server;
 }
 
 /** Every plugin and route, in the order they must be registered. */
@@ -84,11 +90,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     ...timeoutOptions(deps.config),
     clientErrorHandler: answerClientError,
+    ...(deps.server ? { serverFactory: () => deps.server! } : {}),
     // The router's refusals, which no hook or error handler sees: plain text, never echoing the URL.
     frameworkErrors: (err, _req, reply) =>
       err.code === "FST_ERR_MAX_PARAM_LENGTH" ? sendText(reply, 414, "URI too long") : sendText(reply, 400, "bad request: the URL is not valid percent-encoding"),
   });
-  limitConnections(app.server, deps.config.maxConnections);
+  if (!deps.server) limitConnections(app.server, deps.config.maxConnections);
   await app.register(litepaste, deps);
   return app;
 }

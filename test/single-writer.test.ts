@@ -104,7 +104,11 @@ test("a second server starting while the first holds a live lease uploads nothin
     }
   })();
   try {
-    const b = await serve({ ...common, DB_PATH: path.join(newDir("b"), "store.db") });
+    // B has a database of its own: on an empty disk it would wait for A's live lease
+    // instead of starting (test/startup.test.ts), and there would be no second writer.
+    const dbB = path.join(newDir("b"), "store.db");
+    assert.equal(await (await serveCli({ DB_PATH: dbB })).stop(), 0);
+    const b = await serve({ ...common, DB_PATH: dbB });
     const conflict = await healthUntil(b, "B's writer conflict", (h) => h.body.replication.writerConflict !== null);
     assert.equal(conflict.code, 503);
     assert.equal(conflict.body.status, "unhealthy");

@@ -1,6 +1,7 @@
 // Servers under test run as processes of their own, as in production: started with a clean
 // environment on 127.0.0.1, their output written to a log file (never piped through the
-// runner, which would add the runner's CPU to theirs), ready once GET /healthz answers.
+// runner, which would add the runner's CPU to theirs), ready once GET /healthz answers
+// past the start-up (see ServerProcessOptions.ready).
 // Tests, bench/ and scripts/soak.ts all start servers here; `litepaste` itself is CLI.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -34,10 +35,12 @@ export interface ServerProcessOptions {
   /** stdout and stderr go here (appended); by default a new file, removed when the runner exits. */
   readonly logFile?: string;
   /**
-   * "answers" (the default): ready once /healthz answers at all, since a server may start
-   * unhealthy (a writer conflict, a sync-mode outage); "healthy": once it answers 200.
+   * "answers" (the default): ready once /healthz answers other than the start-up's 503
+   * (starting, waiting, restoring), since a server may start unhealthy (a writer conflict,
+   * a sync-mode outage); "healthy": once it answers 200; "listening": once the port answers
+   * at all, the start-up's 503 included (to watch a restore or a wait).
    */
-  readonly ready?: "answers" | "healthy";
+  readonly ready?: "answers" | "healthy" | "listening";
   /** In a process group of its own, so that `process.kill(-pid)` reaches whatever it started. */
   readonly detached?: boolean;
   /** Only a hang misses the default. */
@@ -101,11 +104,21 @@ function launch(opts: ServerProcessOptions, port: number, logFile: string) {
   return { child, exited };
 }
 
-/** One GET with a short timeout; "no answer" while the process is still starting. */
-async function statusOf(url: string): Promise<number | "no answer"> {
+/** The /healthz states of a server that listens but is not started yet (server/startup-gate.ts). */
+export const STARTUP_STATES: readonly string[] = ["starting", "waiting", "restoring"];
+
+/** One GET of /healthz with a short timeout: "no answer" before the port is bound, "starting" while the start-up's 503 answers. */
+async function healthOf(url: string): Promise<number | "no answer" | "starting"> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
+    const body = await res.text();
+    if (res.status === 503) {
+      try {
+        if (STARTUP_STATES.includes((JSON.parse(body) as { status?: string }).status ?? "")) return "starting";
+      } catch {
+        // not JSON: an answer of the running server
+      }
+    }
     return res.status;
   } catch {
     return "no answer";
@@ -120,7 +133,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const name = path.basename(opts.script);
   const started = performance.now();
   const { child, exited } = launch(opts, port, logFile);
-  const isReady = (status: number | "no answer") => (opts.ready === "healthy" ? status === 200 : status !== "no answer");
+  const isReady = (status: number | "no answer" | "starting") =>
+    opts.ready === "healthy" ? status === 200 : opts.ready === "listening" ? status !== "no answer" : typeof status === "number";
 
   const deadline = started + (opts.timeoutMs ?? HANG_TIMEOUT_MS);
   let readyMs: number | undefined;
@@ -133,7 +147,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       await exited;
       throw new Error(`${name} did not answer ${opts.ready === "healthy" ? "200 on " : ""}/healthz in time:\n${tail(logFile)}`);
     }
-    if (isReady(await statusOf(`${url}/healthz`))) readyMs = performance.now() - started;
+    if (isReady(await healthOf(`${url}/healthz`))) readyMs = performance.now() - started;
     else await sleep(POLL_MS);
   }
 

@@ -65,6 +65,26 @@ function conflictWith(holder: LeaseBody | null, client: ConditionalReplicaClient
   );
 }
 
+/** Who holds the replica lease, as a new instance sees it before it restores. */
+export interface LeaseHolder {
+  readonly host: string;
+  readonly generation: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * The replica lease when another writer holds it and it has not expired (nor been released,
+ * which marks it expired); null when it is free or is `owner`'s (an earlier run on this
+ * disk). A plain read: on stores without conditional writes the lease is still written, best
+ * effort, and this reads it alike. An unreadable body is not a live lease.
+ */
+export async function liveLeaseHolder(client: ConditionalReplicaClient, owner: string): Promise<LeaseHolder | null> {
+  const current = await client.getVersioned(LEASE_KEY);
+  const holder = current && parseLease(current.body);
+  if (!holder || holder.owner === owner || Date.parse(holder.expiresAt) <= Date.now()) return null;
+  return { host: holder.host, generation: holder.generation, expiresAt: holder.expiresAt };
+}
+
 /**
  * Whether the store honours If-None-Match and If-Match on PutObject. Some accept the headers
  * and ignore them, so this tries them on a throw-away object: a second create must fail, a

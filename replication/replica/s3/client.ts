@@ -70,8 +70,12 @@ export function s3ClientConfig(options: S3ReplicaClientOptions): S3ClientConfig 
 }
 
 const CREDENTIAL_ERRORS = new Set([
-  "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "TokenRefreshRequired",
+  "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired",
 ]);
+/** The IAM action each operation needs (docs/replication.md's policy grants them all). */
+const IAM_ACTIONS: Record<string, string> = {
+  GetObject: "s3:GetObject", PutObject: "s3:PutObject", ListObjectsV2: "s3:ListBucket", DeleteObjects: "s3:DeleteObject",
+};
 const NETWORK_ERRORS = new Set([
   "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE",
 ]);
@@ -260,6 +264,26 @@ export class S3ReplicaClient implements ConditionalReplicaClient {
     }
   }
 
+  /**
+   * The credentials are valid but may not do `operation`: name the action to add, and where.
+   * A GET of a missing key (the lease's first read, on a replica no one wrote yet) is a 403
+   * rather than a 404 when the credentials lack s3:ListBucket, so a denied GET names both.
+   */
+  private permissionError(operation: string, key: string, err: unknown): Error {
+    const bucketArn = `arn:aws:s3:::${this.options.bucket}`;
+    const objectsArn = `${bucketArn}/${this.options.prefix}*`;
+    const action = IAM_ACTIONS[operation] ?? `s3:${operation}`;
+    const grant = operation === "ListObjectsV2"
+      ? `allow s3:ListBucket on ${bucketArn}`
+      : operation === "GetObject"
+        ? `allow s3:GetObject on ${objectsArn} and s3:ListBucket on ${bucketArn} (without s3:ListBucket, S3 answers a GET of a missing key with 403 instead of 404)`
+        : `allow ${action} on ${objectsArn}`;
+    return new Error(
+      `S3 denied ${operation} of ${key || "/"} in ${this.description} (AccessDenied): the credentials from ${this.options.credentialsSource} lack a permission: ${grant}`,
+      { cause: err },
+    );
+  }
+
   /** A clear error for an SDK failure of `operation` on `key` (a key or prefix, relative to the replica). */
   private translate(err: unknown, operation: string, key: string): Error {
     const e = (err ?? {}) as SdkError;
@@ -272,12 +296,9 @@ export class S3ReplicaClient implements ConditionalReplicaClient {
     if (name === "NoSuchBucket") {
       return new Error(`S3 bucket "${this.options.bucket}" does not exist (replica ${where})`, { cause: err });
     }
+    if (name === "AccessDenied" || (name === "Forbidden" && e.$metadata?.httpStatusCode === 403)) return this.permissionError(operation, key, err);
     if (CREDENTIAL_ERRORS.has(name)) {
-      return new Error(
-        `S3 rejected the credentials (${name}) for ${operation} in ${where}: check ${this.options.credentialsSource}` +
-          (name === "AccessDenied" ? `, and that they may ${operation} on bucket "${this.options.bucket}"` : ""),
-        { cause: err },
-      );
+      return new Error(`S3 rejected the credentials (${name}) for ${operation} in ${where}: check ${this.options.credentialsSource}`, { cause: err });
     }
     if (name === "CredentialsProviderError") {
       return new Error(
