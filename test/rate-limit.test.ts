@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { failCli, serveCli, type ServedProcess } from "../testkit/litepaste-process.js";
 import { useScratchDirs } from "../testkit/scratch.js";
+import { until } from "../testkit/wait.js";
 
 const LIMIT = 5;
 const newDir = useScratchDirs("litepaste-rate-limit");
@@ -72,7 +73,8 @@ describe("LP_BEHIND_PROXY=1 -perminutelimit 5 (one trusted proxy, the default)",
   test("a forged left-most X-Forwarded-For entry does not help; the right-most one is the client", async () => {
     const requests = Array.from({ length: 7 }, (_, i) => ({ "X-Forwarded-For": `192.0.2.${100 + i}, 198.51.100.30` }));
     assert.deepEqual(await statuses(server, requests), FIVE_OK_THEN_LIMITED);
-    const log = server.output();
+    // The request line is written after its answer is sent (and the log is asynchronous).
+    const log = await until("the request lines in the log", () => server.output().split("\n").filter((l) => l.includes('"msg":"request"')).length >= 7 && server.output());
     assert.ok(log.includes('"ip":"198.51.100.30"'), "the log names the client the limit counted");
     assert.ok(!log.includes("192.0.2.100"), "and never the client's own entries");
   });
