@@ -103,3 +103,22 @@ function refuse(socket: Socket): void {
   setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
   socket.end(plainTextAnswer(503, "too many connections: try again in a moment", { "Retry-After": "5" }));
 }
+
+/**
+ * How long a connection refused mid-body is kept half-open, reading and dropping what the
+ * client still sends. Closing at once with unread bytes in the socket makes the kernel send
+ * a reset, and a client still sending then loses the answer it has not read yet (a 413
+ * becomes "connection reset"). Go's net/http waits the same 500 ms for the same reason.
+ */
+export const DEFAULT_REFUSAL_LINGER_MS = 500;
+
+/** Makes the close that follows this answer a half-close that lingers (see above). */
+export function lingerAfterAnswer(socket: Socket, lingerMs = DEFAULT_REFUSAL_LINGER_MS): void {
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    this.resume();
+    const timer = setTimeout(() => this.destroy(), lingerMs);
+    timer.unref();
+    this.once("close", () => clearTimeout(timer));
+  };
+}

@@ -20,6 +20,7 @@ import { HttpError, sendText } from "../plugins/errors.js";
 import { publicOrigin } from "../public-origin.js";
 import { createRateLimiter } from "../rate-limit.js";
 import { PASTE_SPACE } from "../url-space.js";
+import { lingerAfterAnswer } from "../connections.js";
 import { CLOSE, FORM_FIELDS_LIMIT, FORM_FILES_LIMIT, pasteFromForm, tooManyParts } from "./upload-form.js";
 
 export interface UploadOptions {
@@ -73,6 +74,12 @@ export async function uploadRoutes(app: FastifyInstance, { pastes, maxPasteBytes
     }
     return err;
   }
+  // A refusal sent before the body was read closes the connection: let the client read it first.
+  app.addHook("onSend", async (req, reply) => {
+    // (No socket: the client is already gone.)
+    if (reply.getHeader("connection") === "close" && !req.raw.complete && req.raw.socket) lingerAfterAnswer(req.raw.socket);
+  });
+
   app.setErrorHandler((err) => {
     throw answer(err);
   });
