@@ -344,3 +344,23 @@ test("-viewer=false: a browser gets the raw bytes, as from LogPaste", async () =
     await off.close();
   }
 });
+
+describe("the header", () => {
+  test("shows when the paste was stored, as a <time> with its exact datetime", async () => {
+    const before = Date.now();
+    const id = await paste(LOG);
+    const page = await viewerPage();
+    try {
+      await openViewer(page, `/${id}`);
+      const time = page.locator(".meta time");
+      const datetime = (await time.getAttribute("datetime"))!;
+      assert.match(datetime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      const created = Date.parse(datetime);
+      // The store keeps whole seconds: the paste was stored within this test's span, rounded down.
+      assert.ok(created >= Math.floor(before / 1000) * 1000 && created <= Date.now(), `${datetime} is when the paste was stored`);
+      assert.equal(await time.textContent(), `${datetime.slice(0, 10)} ${datetime.slice(11, 19)} UTC`);
+    } finally {
+      await page.close();
+    }
+  });
+});

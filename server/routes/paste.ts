@@ -25,7 +25,7 @@ export async function pasteRoutes(app: FastifyInstance, { pastes, viewer }: Past
     if (viewer && req.routeOptions.url === PASTE_SPACE.paste) {
       reply.header("Vary", "Accept");
       // Before the ETag: the page is never stored, so a validator the browser holds is the raw answer's.
-      if (prefersViewer(req.headers.accept)) return sendViewer(reply, { id, bytes: paste.contents, siteTitle: viewer.siteTitle, pretty: req.query.pretty !== undefined });
+      if (prefersViewer(req.headers.accept)) return sendViewer(reply, { id, bytes: paste.contents, created: paste.created, siteTitle: viewer.siteTitle, pretty: req.query.pretty !== undefined });
     }
     if (matchesEtag(req.headers["if-none-match"], paste)) return reply.headers(paste.validatorHeaders).code(304).send();
     if (req.query.download !== undefined) reply.header("Content-Disposition", `attachment; filename="${id}.txt"`);

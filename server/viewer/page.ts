@@ -25,6 +25,8 @@ export interface ViewerPage {
   readonly siteTitle: string;
   /** `?pretty`: a JSON paste re-indented. */
   readonly pretty: boolean;
+  /** When the paste was stored, if the database knows. */
+  readonly created: Date | undefined;
 }
 
 function formatSize(bytes: number): string {
@@ -35,6 +37,13 @@ function formatSize(bytes: number): string {
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** A <time> in UTC (the same for every reader, and for the screenshots); its datetime is exact. */
+function createdTime(created: Date | undefined): string {
+  if (created === undefined) return "";
+  const iso = created.toISOString();
+  return ` · <time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
 }
 
 function head(page: ViewerPage, meta: string, links: string): string {
@@ -54,7 +63,7 @@ function head(page: ViewerPage, meta: string, links: string): string {
 <body>
 <header class="bar">
 <a class="brand" href="/">${title}</a>
-<span class="meta"><span class="id">${id}</span> · ${meta}</span>
+<span class="meta"><span class="id">${id}</span> · ${meta}${createdTime(page.created)}</span>
 <nav class="actions">
 <a href="/${id}/raw">Raw</a>
 <a href="/${id}/raw?download">Download</a>
