@@ -6,10 +6,11 @@
 // Works without JavaScript: lines are anchors and :target highlights one; viewer.js adds
 // ranges, shift-click, copying a link, error navigation and the wrap toggle.
 
-import { AnsiLineRenderer, escapeText } from "./ansi.js";
+import { AnsiLineRenderer, escapeText, type LineRenderer } from "./ansi.js";
 import { classify } from "./content.js";
 import { looksLikeJson, prettyJson } from "./json.js";
 import { lineLevel } from "./levels.js";
+import { chooseHighlight, HighlightedLineRenderer, languageName } from "./highlight.js";
 import { countLines, splitLines } from "./lines.js";
 
 /** Lines per streamed block (and per content-visibility box). */
@@ -27,6 +28,8 @@ export interface ViewerPage {
   readonly pretty: boolean;
   /** When the paste was stored, if the database knows. */
   readonly created: Date | undefined;
+  /** `?lang=…`: the language to highlight the paste as. */
+  readonly lang: string | undefined;
 }
 
 function formatSize(bytes: number): string {
@@ -46,7 +49,12 @@ function createdTime(created: Date | undefined): string {
   return ` · <time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
 }
 
-function head(page: ViewerPage, meta: string, links: string): string {
+/** highlight.js's GitHub themes, light and dark (served by server/routes/viewer-assets.ts). */
+const HIGHLIGHT_STYLES = `<link rel="stylesheet" href="${VIEWER_ASSETS}/highlight-light.css" media="not all and (prefers-color-scheme: dark)">
+<link rel="stylesheet" href="${VIEWER_ASSETS}/highlight-dark.css" media="(prefers-color-scheme: dark)">
+`;
+
+function head(page: ViewerPage, meta: string, links: string, highlighted = false): string {
   const id = escapeText(page.id);
   const title = escapeText(page.siteTitle);
   return `<!DOCTYPE html>
@@ -58,7 +66,7 @@ function head(page: ViewerPage, meta: string, links: string): string {
 <title>${id} · ${title}</title>
 <link rel="stylesheet" href="${VIEWER_ASSETS}/viewer.css">
 <link rel="stylesheet" href="${VIEWER_ASSETS}/palette.css">
-<script src="${VIEWER_ASSETS}/viewer.js" defer></script>
+${highlighted ? HIGHLIGHT_STYLES : ""}<script src="${VIEWER_ASSETS}/viewer.js" defer></script>
 </head>
 <body>
 <header class="bar">
@@ -104,7 +112,10 @@ export function* renderPage(page: ViewerPage): Generator<string> {
   let links = "";
   if (pretty !== undefined) links = `<a href="/${id}">As uploaded</a>\n`;
   else if (looksLikeJson(content.text)) links = `<a href="/${id}?pretty">Pretty-print JSON</a>\n`;
-  yield head(page, `${size} · ${plural(lineCount, "line")}${pretty !== undefined ? " (pretty-printed)" : ""}`, links);
+  const highlight = chooseHighlight(text, Buffer.byteLength(text), page.lang);
+  const language = highlight.kind === "highlight" ? ` · ${escapeText(languageName(highlight.language))}` : "";
+  yield head(page, `${size} · ${plural(lineCount, "line")}${pretty !== undefined ? " (pretty-printed)" : ""}${language}`, links, highlight.kind === "highlight");
+  if (highlight.kind === "plain" && highlight.notice !== undefined) yield notice(highlight.notice);
   if (page.pretty && pretty === undefined) {
     yield notice("This paste is not one valid JSON document, so it is shown as uploaded.");
   }
@@ -112,12 +123,12 @@ export function* renderPage(page: ViewerPage): Generator<string> {
     yield notice("This paste is not valid UTF-8: the bytes that are not are shown as &#65533;. Raw and Download give the bytes exactly as uploaded.");
   }
   yield '<main class="log" id="log">\n';
-  const ansi = new AnsiLineRenderer();
+  const renderer: LineRenderer = highlight.kind === "highlight" ? new HighlightedLineRenderer(text, highlight.language) : new AnsiLineRenderer();
   let block = "";
   let n = 0;
   for (const line of splitLines(text)) {
     n++;
-    const { html, text: plain } = ansi.render(line);
+    const { html, text: plain } = renderer.render(line);
     const level = lineLevel(plain);
     const cls = level === "error" ? "l e" : level === "warn" ? "l w" : "l";
     block += `<div class="${cls}" id="L${n}"><a class="n" href="#L${n}" data-n="${n}"></a><span class="t">${html}</span></div>\n`;
