@@ -15,6 +15,11 @@ import { countLines, splitLines } from "./lines.js";
 
 /** Lines per streamed block (and per content-visibility box). */
 export const DEFAULT_BLOCK_LINES = 500;
+/**
+ * The first block is smaller: it is the one on screen, laid out before the first paint, and
+ * it leaves the server sooner.
+ */
+export const DEFAULT_FIRST_BLOCK_LINES = 100;
 
 /** Where the viewer's own files are served (web/static/viewer/, and the generated palette). */
 export const VIEWER_ASSETS = "/static/viewer";
@@ -65,7 +70,6 @@ function head(page: ViewerPage, meta: string, links: string, highlighted = false
 <meta name="color-scheme" content="light dark">
 <title>${id} · ${title}</title>
 <link rel="stylesheet" href="${VIEWER_ASSETS}/viewer.css">
-<link rel="stylesheet" href="${VIEWER_ASSETS}/palette.css">
 ${highlighted ? HIGHLIGHT_STYLES : ""}<script src="${VIEWER_ASSETS}/viewer.js" defer></script>
 </head>
 <body>
@@ -86,6 +90,14 @@ ${links}<span class="js-only" hidden>
 </header>
 `;
 }
+
+/**
+ * The 256-colour palette is linked after the lines: a stylesheet in the body holds up the
+ * painting of what follows it only, so the first screen is painted without waiting for it
+ * (colours 0-15 are in viewer.css; a colour from 16-255 on the first screen appears a moment
+ * later).
+ */
+const PALETTE = `<link rel="stylesheet" href="${VIEWER_ASSETS}/palette.css">\n`;
 
 const TAIL = `</body>
 </html>
@@ -132,12 +144,13 @@ export function* renderPage(page: ViewerPage): Generator<string> {
     const level = lineLevel(plain);
     const cls = level === "error" ? "l e" : level === "warn" ? "l w" : "l";
     block += `<div class="${cls}" id="L${n}"><a class="n" href="#L${n}" data-n="${n}"></a><span class="t">${html}</span></div>\n`;
-    if (n % DEFAULT_BLOCK_LINES === 0) {
+    if (n === DEFAULT_FIRST_BLOCK_LINES || (n - DEFAULT_FIRST_BLOCK_LINES) % DEFAULT_BLOCK_LINES === 0) {
       yield `<div class="b">\n${block}</div>\n`;
       block = "";
     }
   }
   if (block !== "") yield `<div class="b">\n${block}</div>\n`;
   yield "</main>\n";
+  yield PALETTE;
   yield TAIL;
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config.js";
 import { AnsiLineRenderer, visibleText } from "./ansi.js";
 import { chooseHighlight, DEFAULT_HIGHLIGHT_MAX_BYTES, htmlLines } from "./highlight.js";
 import { lineLevel } from "./levels.js";
+import { DEFAULT_BLOCK_LINES, DEFAULT_FIRST_BLOCK_LINES, renderPage } from "./page.js";
 import { countLines, splitLines } from "./lines.js";
 import { prefersViewer } from "./negotiate.js";
 import { nearestPaletteIndex, paletteRgb } from "./palette.js";
@@ -98,4 +99,15 @@ test("highlighting: a named language, else only a valid JSON document; ANSI, siz
   assert.match(String((chooseHighlight("\x1b[31mx", 6, "python") as { notice?: string }).notice), /ANSI/);
   assert.match(String((chooseHighlight("x", DEFAULT_HIGHLIGHT_MAX_BYTES + 1, "python") as { notice?: string }).notice), /larger than 256 KiB/);
   assert.equal(chooseHighlight('{"a": 1}', DEFAULT_HIGHLIGHT_MAX_BYTES + 1, undefined).kind, "plain");
+});
+
+test("the page: the first block is small, the palette is linked after the lines and not in the head", () => {
+  const text = Array.from({ length: 1200 }, (_, i) => `line ${i + 1}`).join("\n");
+  const pieces = [...renderPage({ id: "Abcd1234", bytes: Buffer.from(text), siteTitle: "t", pretty: false, created: undefined, lang: undefined })];
+  const blocks = pieces.filter((p) => p.startsWith('<div class="b">'));
+  assert.deepEqual(blocks.map((b) => b.match(/class="l"/g)!.length), [DEFAULT_FIRST_BLOCK_LINES, DEFAULT_BLOCK_LINES, DEFAULT_BLOCK_LINES, 100]);
+  const html = pieces.join("");
+  assert.ok(!pieces[0]!.includes("palette.css"), "not render-blocking in the head");
+  assert.ok(html.indexOf("palette.css") > html.indexOf("</main>"));
+  assert.ok(pieces[0]!.includes("viewer.css"));
 });
