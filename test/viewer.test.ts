@@ -220,6 +220,26 @@ describe("what the paste contains", () => {
     }
   });
 
+  test("white on a coloured background is white in both themes; white on the page stays readable in the light one", async () => {
+    const id = await paste("\x1b[41;97m badge \x1b[0m \x1b[97mbright\x1b[0m \x1b[43;37mwhite on yellow\x1b[0m \x1b[42;30mblack on green\x1b[0m\n");
+    for (const colorScheme of ["light", "dark"] as const) {
+      const page = await browser.newPage({ colorScheme });
+      try {
+        await openViewer(page, `/${id}`);
+        const colours = (await page.evaluate(`[...document.querySelectorAll("#L1 .t span")].map((el) => getComputedStyle(el).color)`)) as string[];
+        assert.equal(colours[0], "rgb(255, 255, 255)", `${colorScheme}: bright white on red`);
+        if (colorScheme === "light") {
+          assert.notEqual(colours[1], "rgb(255, 255, 255)", "bright white on the white page is a grey");
+          assert.equal(colours[2], "rgb(246, 248, 250)", "white on yellow");
+        } else {
+          assert.equal(colours[3], "rgb(13, 17, 23)", "black on green");
+        }
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   test("a paste of <script> and \"><img onerror> is shown as text and executes nothing", async () => {
     const hostile = [
       "<script>window.__pwned = 'script'</script>",
