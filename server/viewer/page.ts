@@ -1,8 +1,9 @@
 // The viewer's HTML, produced as a sequence of strings that the route streams: the head
 // and header first (painted before the rest arrives), then the lines in blocks of
-// DEFAULT_BLOCK_LINES. A 2 MiB log never becomes one 20 MB string, and every block is
-// `content-visibility: auto` in the stylesheet, so the browser lays out only what is near
-// the screen. Everything taken from the paste goes through visibleText/escapeText.
+// DEFAULT_FIRST_BLOCK_LINES, then DEFAULT_BLOCK_LINES. A 2 MiB log never becomes one 20 MB
+// string, and every block is `content-visibility: auto` in the stylesheet, so the browser
+// lays out only what is near the screen. Everything taken from the paste goes through
+// visibleText/escapeText, or through highlight.js's own escaping (./highlight.ts).
 // Works without JavaScript: lines are anchors and :target highlights one; viewer.js adds
 // ranges, shift-click, copying a link, error navigation and the wrap toggle.
 
@@ -144,7 +145,7 @@ export function* renderPage(page: ViewerPage): Generator<string> {
     const level = lineLevel(plain);
     const cls = level === "error" ? "l e" : level === "warn" ? "l w" : "l";
     block += `<div class="${cls}" id="L${n}"><a class="n" href="#L${n}" data-n="${n}"></a><span class="t">${html}</span></div>\n`;
-    if (n === DEFAULT_FIRST_BLOCK_LINES || (n - DEFAULT_FIRST_BLOCK_LINES) % DEFAULT_BLOCK_LINES === 0) {
+    if ((n - DEFAULT_FIRST_BLOCK_LINES) % DEFAULT_BLOCK_LINES === 0) {
       yield `<div class="b">\n${block}</div>\n`;
       block = "";
     }
