@@ -25,8 +25,14 @@ interface HighlightJs {
 
 // Loaded with require and typed here: the package's own types begin with
 // `/// <reference lib="dom" />`, which would give every file of the build the DOM's fetch
-// and Blob types in place of Node's.
-const hljs = createRequire(import.meta.url)("highlight.js/lib/common") as HighlightJs;
+// and Blob types in place of Node's. Loaded on first use, so that a server whose pastes are
+// never viewed with highlighting does not pay for it at start-up.
+const require = createRequire(import.meta.url);
+let loaded: HighlightJs | undefined;
+function hljs(): HighlightJs {
+  loaded ??= require("highlight.js/lib/common") as HighlightJs;
+  return loaded;
+}
 
 /**
  * Larger pastes are shown plain, with a notice. highlight.js runs on the event loop and
@@ -44,7 +50,7 @@ export function chooseHighlight(text: string, bytes: number, lang: string | unde
   const hasAnsi = text.includes("\x1b[");
   if (lang !== undefined) {
     const shown = escapeText(lang.slice(0, 40));
-    const language = hljs.getLanguage(lang);
+    const language = hljs().getLanguage(lang);
     if (language === undefined) return { kind: "plain", notice: `There is no highlighting for the language &#8220;${shown}&#8221;, so this paste is shown as plain text.` };
     if (hasAnsi) return { kind: "plain", notice: "This paste has ANSI colours of its own, so it is shown with them instead of code highlighting." };
     if (bytes > DEFAULT_HIGHLIGHT_MAX_BYTES) return { kind: "plain", notice: `This paste is larger than ${DEFAULT_HIGHLIGHT_MAX_BYTES / 1024} KiB, so it is shown without code highlighting.` };
@@ -56,7 +62,7 @@ export function chooseHighlight(text: string, bytes: number, lang: string | unde
 
 /** The display name of a language highlight.js knows ("py" → "Python"). */
 export function languageName(lang: string): string {
-  return hljs.getLanguage(lang)?.name ?? lang;
+  return hljs().getLanguage(lang)?.name ?? lang;
 }
 
 const TAG_OR_NEWLINE = /<span [^>]*>|<\/span>|\n/g;
@@ -92,7 +98,7 @@ export class HighlightedLineRenderer implements LineRenderer {
 
   constructor(text: string, language: string) {
     // \r\n as \n: the viewer's lines drop the \r, and it must not end up inside a span.
-    const html = hljs.highlight(text.replace(/\r\n/g, "\n"), { language, ignoreIllegals: true }).value;
+    const html = hljs().highlight(text.replace(/\r\n/g, "\n"), { language, ignoreIllegals: true }).value;
     this.lines = htmlLines(html);
   }
 
