@@ -45,10 +45,10 @@ export type HighlightChoice =
   | { readonly kind: "highlight"; readonly language: string }
   | { readonly kind: "plain"; readonly notice?: string };
 
-/** Whether and how to highlight; `lang` is the query's, as the reader typed it. */
+/** Whether and how to highlight; `lang` is the query's, as the reader typed it (`?lang=` is no language). */
 export function chooseHighlight(text: string, bytes: number, lang: string | undefined): HighlightChoice {
   const hasAnsi = text.includes("\x1b[");
-  if (lang !== undefined) {
+  if (lang !== undefined && lang !== "") {
     const shown = escapeText(lang.slice(0, 40));
     const language = hljs().getLanguage(lang);
     if (language === undefined) return { kind: "plain", notice: `There is no highlighting for the language &#8220;${shown}&#8221;, so this paste is shown as plain text.` };

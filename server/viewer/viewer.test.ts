@@ -95,6 +95,7 @@ test("highlighting: a named language, else only a valid JSON document; ANSI, siz
   assert.deepEqual(chooseHighlight('{"a": 1}\n{"a": 2}', 17, undefined), { kind: "plain" }, "JSON lines are a log");
   assert.deepEqual(chooseHighlight("SELECT * FROM t; -- ERROR", 25, undefined), { kind: "plain" });
   assert.equal(chooseHighlight("x", 1, "klingon").kind, "plain");
+  assert.deepEqual(chooseHighlight("x", 1, ""), { kind: "plain" }, "an empty ?lang= is no language, without a notice");
   assert.match(String((chooseHighlight("x", 1, "<k>") as { notice?: string }).notice), /&#60;k&#62;/, "the name is escaped");
   assert.match(String((chooseHighlight("\x1b[31mx", 6, "python") as { notice?: string }).notice), /ANSI/);
   assert.match(String((chooseHighlight("x", DEFAULT_HIGHLIGHT_MAX_BYTES + 1, "python") as { notice?: string }).notice), /larger than 256 KiB/);
