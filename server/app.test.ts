@@ -414,7 +414,7 @@ describe("shutting down", () => {
     assert.match(answers[1]!, /^HTTP\/1\.1 503 /);
     assert.match(answers[1]!, /content-type: text\/plain/i);
     assert.match(answers[1]!, /\r\n\r\nthe server is shutting down; try again in a moment\n$/);
-    assert.equal(t.store.get(id)?.toString(), "firsthalf\n");
+    assert.equal(t.store.get(id)?.contents.toString(), "firsthalf\n");
     await t.close();
   });
 });

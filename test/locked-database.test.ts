@@ -37,6 +37,6 @@ test("a database locked by another connection answers 503 with Retry-After, then
   } finally {
     check.close();
   }
-  const contents = app.store.get(((await again.json()) as { id: string }).id);
-  assert.equal(contents?.toString(), "after the lock was released");
+  const stored = app.store.get(((await again.json()) as { id: string }).id);
+  assert.equal(stored?.contents.toString(), "after the lock was released");
 });

@@ -220,6 +220,26 @@ describe("what the paste contains", () => {
     }
   });
 
+  test("white on a coloured background is white in both themes; white on the page stays readable in the light one", async () => {
+    const id = await paste("\x1b[41;97m badge \x1b[0m \x1b[97mbright\x1b[0m \x1b[43;37mwhite on yellow\x1b[0m \x1b[42;30mblack on green\x1b[0m\n");
+    for (const colorScheme of ["light", "dark"] as const) {
+      const page = await browser.newPage({ colorScheme });
+      try {
+        await openViewer(page, `/${id}`);
+        const colours = (await page.evaluate(`[...document.querySelectorAll("#L1 .t span")].map((el) => getComputedStyle(el).color)`)) as string[];
+        assert.equal(colours[0], "rgb(255, 255, 255)", `${colorScheme}: bright white on red`);
+        if (colorScheme === "light") {
+          assert.notEqual(colours[1], "rgb(255, 255, 255)", "bright white on the white page is a grey");
+          assert.equal(colours[2], "rgb(246, 248, 250)", "white on yellow");
+        } else {
+          assert.equal(colours[3], "rgb(13, 17, 23)", "black on green");
+        }
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   test("a paste of <script> and \"><img onerror> is shown as text and executes nothing", async () => {
     const hostile = [
       "<script>window.__pwned = 'script'</script>",
@@ -343,4 +363,125 @@ test("-viewer=false: a browser gets the raw bytes, as from LogPaste", async () =
     await page.close();
     await off.close();
   }
+});
+
+describe("the header", () => {
+  test("shows when the paste was stored, as a <time> with its exact datetime", async () => {
+    const before = Date.now();
+    const id = await paste(LOG);
+    const page = await viewerPage();
+    try {
+      await openViewer(page, `/${id}`);
+      const time = page.locator(".meta time");
+      const datetime = (await time.getAttribute("datetime"))!;
+      assert.match(datetime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      const created = Date.parse(datetime);
+      // The store keeps whole seconds: the paste was stored within this test's span, rounded down.
+      assert.ok(created >= Math.floor(before / 1000) * 1000 && created <= Date.now(), `${datetime} is when the paste was stored`);
+      assert.equal(await time.textContent(), `${datetime.slice(0, 10)} ${datetime.slice(11, 19)} UTC`);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("code highlighting", () => {
+  const PYTHON = ['def greet(name):', '    """Say hello', '    to <b>name</b>', '    at length."""', '    return f"hi {name}"  # done', ""].join("\n");
+
+  test("?lang=python highlights keywords with highlight.js's classes, its theme served under the CSP", async () => {
+    const id = await paste(PYTHON);
+    const page = await viewerPage();
+    try {
+      await openViewer(page, `/${id}?lang=python`);
+      assert.equal(await page.locator("#L1 .t .hljs-keyword").first().textContent(), "def");
+      assert.match((await page.locator(".meta").textContent())!, /Python/);
+      // The theme is applied: a keyword is not in the text's colour.
+      assert.notEqual(await computed(page, "#L1 .t .hljs-keyword", "color"), await computed(page, "#L1 .t", "color"));
+      assert.equal(await page.locator(".notice").count(), 0);
+      assert.deepEqual(await page.evaluate("window.__cspViolations"), []);
+      // Lines stay lines: numbers, anchors, exact text.
+      assert.deepEqual(await page.locator(".log .l .t").allTextContents(), PYTHON.split("\n").slice(0, -1));
+    } finally {
+      await page.close();
+    }
+    assert.equal(await (await fetch(`${app.url}/${id}?lang=python`)).text(), PYTHON, "raw clients ignore ?lang");
+  });
+
+  test("a string over several lines is a string on each of them: its span is re-opened at every line", async () => {
+    const id = await paste(PYTHON);
+    const page = await viewerPage();
+    try {
+      await openViewer(page, `/${id}?lang=python`);
+      // The string starts after line 2's indent and covers the whole of lines 3 and 4.
+      for (const [n, text] of [[2, '"""Say hello'], [3, "    to <b>name</b>"], [4, '    at length."""']] as const) {
+        const string = page.locator(`#L${n} .t > .hljs-string`);
+        assert.equal(await string.count(), 1, `line ${n} has its string span`);
+        assert.equal(await string.textContent(), text);
+      }
+      assert.equal(await page.locator(".log b").count(), 0, "the <b> in the string is text");
+      assert.equal(await page.locator("#L5 .t > .hljs-comment").textContent(), "# done");
+      assert.equal(await page.locator("#L5 .t > .hljs-string").count(), 1, "the docstring ended on line 4");
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("an unknown language, ANSI colours, or a paste over the cap: a notice and no highlighting", async () => {
+    const page = await viewerPage();
+    try {
+      const plain = await paste(PYTHON);
+      await openViewer(page, `/${plain}?lang=no<such>lang`);
+      assert.equal(await page.locator(".notice").textContent(), "There is no highlighting for the language \u201cno<such>lang\u201d, so this paste is shown as plain text.");
+      assert.equal(await page.locator(".log [class^=hljs]").count(), 0);
+
+      const coloured = await paste("\x1b[31mdef\x1b[0m f(): pass\n");
+      await openViewer(page, `/${coloured}?lang=python`);
+      assert.match((await page.locator(".notice").textContent())!, /ANSI colours/);
+      assert.equal(await page.locator("#L1 .t span").first().getAttribute("class"), "ansi-red-fg");
+      assert.equal(await page.locator(".log [class^=hljs]").count(), 0);
+
+      const big = await paste("x = 1\n".repeat(Math.ceil((256 * 1024 + 1) / 6)));
+      await openViewer(page, `/${big}?lang=python`);
+      assert.match((await page.locator(".notice").textContent())!, /larger than 256 KiB/);
+      assert.equal(await page.locator("#L1 [class^=hljs]").count(), 0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("a JSON document is highlighted without asking; a log is never guessed at", async () => {
+    const page = await viewerPage();
+    try {
+      const json = await paste('{"id": 1, "name": "x"}');
+      await openViewer(page, `/${json}`);
+      assert.equal(await page.locator("#L1 .hljs-attr").first().textContent(), '"id"');
+      await openViewer(page, `/${json}?pretty`);
+      assert.equal(await page.locator("#L2 .hljs-attr").textContent(), '"id"');
+      const log = await paste("SELECT failed: ERROR 1045 for user 'root'\nif (retry) then exit\n");
+      await openViewer(page, `/${log}`);
+      assert.equal(await page.locator(".log [class^=hljs]").count(), 0);
+      assert.equal(await page.locator(".l.e").count(), 1);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("<script> in highlighted HTML or JavaScript is text and executes nothing", async () => {
+    const hostile = ["<script>window.__pwned = 'script'</script>", `<img src=x onerror="window.__pwned = 'img'">`, "/* </span></div><script>window.__pwned = 'comment'</script>", "*/"].join("\n");
+    const id = await paste(hostile);
+    const page = await viewerPage();
+    try {
+      for (const lang of ["html", "javascript"]) {
+        await openViewer(page, `/${id}?lang=${lang}`);
+        assert.equal(await page.evaluate("window.__pwned"), undefined, lang);
+        assert.deepEqual(await page.evaluate("window.__cspViolations"), [], lang);
+        assert.equal(await page.locator(".log img, .log script").count(), 0, lang);
+        assert.equal(await page.locator("script").count(), 1, "only viewer.js");
+        assert.deepEqual(await page.locator(".log .l .t").allTextContents(), hostile.split("\n"), lang);
+        assert.ok((await page.locator("#L1 [class^=hljs]").count()) > 0, `${lang} is highlighted`);
+      }
+    } finally {
+      await page.close();
+    }
+  });
 });

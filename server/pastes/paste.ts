@@ -9,6 +9,8 @@ export const PASTE_CONTENT_TYPE = "text/plain; charset=UTF-8";
 
 export interface Paste {
   readonly contents: Buffer;
+  /** When it was stored (the viewer's header shows it); never part of the raw answer. */
+  readonly created: Date | undefined;
   /** The quoted id. */
   readonly etag: string;
   /** Headers of every answer about the paste, 304 included: the validator and caching. */
@@ -19,12 +21,13 @@ export interface Paste {
 
 const SAFETY_HEADERS = Object.fromEntries(Object.entries(PASTE_HEADERS).map(([name, value]) => [name.toLowerCase(), value]));
 
-export function preparePaste(id: string, contents: Buffer): Paste {
+export function preparePaste(id: string, contents: Buffer, created?: Date): Paste {
   const etag = `"${id}"`;
   // Lower-case names: Fastify keys its headers in lower case, so it keeps these as given.
   const validatorHeaders = { etag, "cache-control": PASTE_CACHE_CONTROL, ...SAFETY_HEADERS };
   return {
     contents,
+    created,
     etag,
     validatorHeaders,
     textHeaders: { ...validatorHeaders, "content-type": PASTE_CONTENT_TYPE, "content-length": String(contents.length) },

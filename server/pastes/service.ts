@@ -133,9 +133,9 @@ export function createPasteService({ store, metrics, logger, maxPasteBytes, cach
     get(id) {
       const cached = cache?.get(id);
       if (cached) return cached;
-      const contents = store.get(id);
-      if (contents === undefined) return undefined;
-      const paste = preparePaste(id, contents);
+      const stored = store.get(id);
+      if (stored === undefined) return undefined;
+      const paste = preparePaste(id, stored.contents, stored.created);
       cache?.set(id, paste);
       return paste;
     },

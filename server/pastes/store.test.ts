@@ -55,8 +55,11 @@ test("the store creates parent folders, uses WAL with LogPaste's busy timeout, a
     const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x0d, 0x0a, 0xef, 0xbb, 0xbf, 0x00]);
     assert.equal(await store.insert("AAAAAAAA", bytes), true);
     assert.equal(await store.insert("AAAAAAAA", Buffer.from("other")), false, "an id is never overwritten");
-    assert.ok(store.get("AAAAAAAA")!.equals(bytes));
+    assert.ok(store.get("AAAAAAAA")!.contents.equals(bytes));
     assert.equal(store.get("missing1"), undefined);
+    const created = store.get("AAAAAAAA")!.created!;
+    assert.ok(Math.abs(created.getTime() - Date.now()) < 60_000, `created ${created.toISOString()} is about now`);
+    assert.equal(created.getUTCMilliseconds(), 0, "whole seconds, as LogPaste writes them");
     let commits = 0;
     store.onCommit(() => commits++);
     await store.insert("BBBBBBBB", Buffer.from("x"));
@@ -65,6 +68,28 @@ test("the store creates parent folders, uses WAL with LogPaste's busy timeout, a
     const db = new Database(dbPath);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("creation times: LogPaste's offsets are read as the instant they name; an empty or odd column is no time", async () => {
+  const dir = freshDir("litepaste-store");
+  const dbPath = path.join(dir, "store.db");
+  try {
+    openStore(dbPath, { replicated: false, synchronous: "NORMAL" }).close();
+    const db = new Database(dbPath);
+    const insert = db.prepare("INSERT INTO entries (id, creation_time, contents) VALUES (?, ?, 'x')");
+    insert.run("offset01", "2021-03-04T05:06:07-05:00");
+    insert.run("nullTime", null);
+    insert.run("oddTime1", "yesterday-ish");
+    db.close();
+    const store = openStore(dbPath, { replicated: false, synchronous: "NORMAL" });
+    assert.equal(store.get("offset01")!.created!.toISOString(), "2021-03-04T10:06:07.000Z");
+    assert.equal(store.get("nullTime")!.created, undefined);
+    assert.equal(store.get("oddTime1")!.created, undefined);
+    assert.equal(store.get("oddTime1")!.contents.toString(), "x");
+    store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -98,7 +123,7 @@ test("inserts asked for in the same turn share one transaction; a failed one fai
     assert.deepEqual(answers, [true, true, false, true], "a taken id is refused inside a batch too");
     assert.equal(commits, 1, "one commit for the four");
     assert.equal(rowCount(), 3);
-    assert.equal(store.get("CCCCCCCC")!.toString(), "paste 0");
+    assert.equal(store.get("CCCCCCCC")!.contents.toString(), "paste 0");
 
     // A trigger that aborts on one paste rolls the whole batch back: every insert of it rejects.
     const db = new Database(dbPath);

@@ -12,6 +12,13 @@ export interface StoreOptions {
   readonly synchronous: "FULL" | "NORMAL";
 }
 
+/** A stored paste as read back: the exact bytes and LogPaste's creation_time column. */
+export interface StoredPaste {
+  readonly contents: Buffer;
+  /** When it was stored; undefined when the column is empty or not a time (a hand-edited database). */
+  readonly created: Date | undefined;
+}
+
 export interface Store {
   /**
    * Inserts a paste; false when the id is taken (the caller draws another). Inserts made in
@@ -19,8 +26,8 @@ export interface Store {
    * and in sync mode one fsync, for all of them. Rejects with SQLite's error if it fails.
    */
   insert(id: string, contents: Buffer): Promise<boolean>;
-  /** The exact bytes stored, or undefined for an unknown id. */
-  get(id: string): Buffer | undefined;
+  /** The exact bytes stored and their creation time, or undefined for an unknown id. */
+  get(id: string): StoredPaste | undefined;
   /** Quick liveness probe for health checks. */
   ping(): void;
   /** Called after every committed write transaction. */
@@ -45,6 +52,13 @@ function rfc3339Now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** LogPaste's RFC 3339 text (ours too); anything Date cannot read is no time at all. */
+function parseCreationTime(text: string | null): Date | undefined {
+  if (text === null || text === "") return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
 export function openStore(dbPath: string, options: StoreOptions): Store {
   mkdirSync(path.dirname(dbPath), { recursive: true });
   const db = new Database(dbPath);
@@ -56,7 +70,7 @@ export function openStore(dbPath: string, options: StoreOptions): Store {
   // CAST(? AS TEXT) keeps the column's TEXT type (as LogPaste stores it) while storing the
   // bytes unchanged: SQLite does not validate UTF-8, so NULs and invalid sequences survive.
   const insert = db.prepare("INSERT OR IGNORE INTO entries (id, creation_time, contents) VALUES (?, ?, CAST(? AS TEXT))");
-  const select = db.prepare("SELECT CAST(contents AS BLOB) AS contents FROM entries WHERE id = ?").pluck();
+  const select = db.prepare("SELECT CAST(contents AS BLOB) AS contents, creation_time FROM entries WHERE id = ?");
   // Reads the schema page, so a database that has become unreadable fails the probe.
   const ping = db.prepare("SELECT count(*) FROM sqlite_master").pluck();
   const listeners: Array<() => void> = [];
@@ -96,10 +110,10 @@ export function openStore(dbPath: string, options: StoreOptions): Store {
       });
     },
     get(id) {
-      const row = select.get(id) as Buffer | null | undefined;
-      // A NULL or empty contents column (possible in a hand-edited LogPaste database) is an empty paste.
+      const row = select.get(id) as { contents: Buffer | null; creation_time: string | null } | undefined;
       if (row === undefined) return undefined;
-      return row ?? Buffer.alloc(0);
+      // A NULL or empty contents column (possible in a hand-edited LogPaste database) is an empty paste.
+      return { contents: row.contents ?? Buffer.alloc(0), created: parseCreationTime(row.creation_time) };
     },
     ping() {
       ping.get();

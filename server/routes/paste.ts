@@ -18,14 +18,25 @@ export interface PasteOptions {
 }
 
 export async function pasteRoutes(app: FastifyInstance, { pastes, viewer }: PasteOptions): Promise<void> {
-  const servePaste = async (req: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string; pretty?: string } }>, reply: FastifyReply) => {
+  const servePaste = async (req: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string; pretty?: string; lang?: string | string[] } }>, reply: FastifyReply) => {
     const { id } = req.params;
     const paste = pastes.get(id);
     if (paste === undefined) return sendText(reply, 404, "entry not found");
     if (viewer && req.routeOptions.url === PASTE_SPACE.paste) {
       reply.header("Vary", "Accept");
       // Before the ETag: the page is never stored, so a validator the browser holds is the raw answer's.
-      if (prefersViewer(req.headers.accept)) return sendViewer(reply, { id, bytes: paste.contents, siteTitle: viewer.siteTitle, pretty: req.query.pretty !== undefined });
+      if (prefersViewer(req.headers.accept)) {
+        const { pretty, lang } = req.query;
+        return sendViewer(reply, {
+          id,
+          bytes: paste.contents,
+          created: paste.created,
+          siteTitle: viewer.siteTitle,
+          pretty: pretty !== undefined,
+          // ?lang=a&lang=b: the first.
+          lang: Array.isArray(lang) ? lang[0] : lang,
+        });
+      }
     }
     if (matchesEtag(req.headers["if-none-match"], paste)) return reply.headers(paste.validatorHeaders).code(304).send();
     if (req.query.download !== undefined) reply.header("Content-Disposition", `attachment; filename="${id}.txt"`);

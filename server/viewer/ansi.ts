@@ -34,7 +34,12 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 /** Escapes text for HTML and shows control characters as visible, labelled symbols. */
 export function visibleText(text: string): string {
-  return escapeText(text).replace(CONTROL, (c) => {
+  return withControlPictures(escapeText(text));
+}
+
+/** Control characters in escaped HTML (where markup never holds one) as visible, labelled symbols. */
+export function withControlPictures(html: string): string {
+  return html.replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     const picture = code < 0x20 ? String.fromCharCode(0x2400 + code) : code === 0x7f ? "\u2421" : "\ufffd";
     const label = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
@@ -74,7 +79,12 @@ export interface RenderedLine {
   readonly text: string;
 }
 
-export class AnsiLineRenderer {
+/** Turns the lines of a paste, in order, into HTML. */
+export interface LineRenderer {
+  render(line: string): RenderedLine;
+}
+
+export class AnsiLineRenderer implements LineRenderer {
   private readonly anser = new Anser();
 
   render(line: string): RenderedLine {

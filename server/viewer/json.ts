@@ -10,10 +10,16 @@ export function looksLikeJson(text: string): boolean {
   return (t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]"));
 }
 
-/** The text re-indented by two spaces, or undefined when it is not one valid JSON document. */
-export function prettyJson(text: string): string | undefined {
+/** One JSON object or array, valid: strict JSON, no comments or trailing commas. */
+export function isJsonDocument(text: string): boolean {
+  if (!looksLikeJson(text)) return false;
   const errors: jsonc.ParseError[] = [];
   jsonc.parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
-  if (errors.length > 0 || !looksLikeJson(text)) return undefined;
+  return errors.length === 0;
+}
+
+/** The text re-indented by two spaces, or undefined when it is not one valid JSON document. */
+export function prettyJson(text: string): string | undefined {
+  if (!isJsonDocument(text)) return undefined;
   return `${jsonc.applyEdits(text, jsonc.format(text, undefined, { tabSize: 2, insertSpaces: true, eol: "\n" }))}\n`;
 }

@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig } from "../config.js";
 import { AnsiLineRenderer, visibleText } from "./ansi.js";
+import { chooseHighlight, DEFAULT_HIGHLIGHT_MAX_BYTES, htmlLines } from "./highlight.js";
 import { lineLevel } from "./levels.js";
+import { DEFAULT_BLOCK_LINES, DEFAULT_FIRST_BLOCK_LINES, renderPage } from "./page.js";
 import { countLines, splitLines } from "./lines.js";
 import { prefersViewer } from "./negotiate.js";
 import { nearestPaletteIndex, paletteRgb } from "./palette.js";
@@ -74,4 +76,39 @@ test("lines: \\n and \\r\\n ends, no phantom last line", () => {
   assert.equal(countLines("a\r\nb\n\nc"), 4);
   assert.equal(countLines("a\n"), 1);
   assert.equal(countLines(""), 0);
+});
+
+test("highlighted HTML cut into lines: spans open at a newline are closed and re-opened", () => {
+  const html = 'a <span class="s">"x\ny <span class="e">\\n\n</span>z"</span> b\n';
+  assert.deepEqual([...htmlLines(html)], [
+    'a <span class="s">"x</span>',
+    '<span class="s">y <span class="e">\\n</span></span>',
+    '<span class="s"><span class="e"></span>z"</span> b',
+    "",
+  ]);
+  assert.deepEqual([...htmlLines("no newline")], ["no newline"]);
+});
+
+test("highlighting: a named language, else only a valid JSON document; ANSI, size and unknown names say why not", () => {
+  assert.deepEqual(chooseHighlight("x = 1", 5, "py"), { kind: "highlight", language: "py" });
+  assert.deepEqual(chooseHighlight('{"a": 1}', 8, undefined), { kind: "highlight", language: "json" });
+  assert.deepEqual(chooseHighlight('{"a": 1}\n{"a": 2}', 17, undefined), { kind: "plain" }, "JSON lines are a log");
+  assert.deepEqual(chooseHighlight("SELECT * FROM t; -- ERROR", 25, undefined), { kind: "plain" });
+  assert.equal(chooseHighlight("x", 1, "klingon").kind, "plain");
+  assert.deepEqual(chooseHighlight("x", 1, ""), { kind: "plain" }, "an empty ?lang= is no language, without a notice");
+  assert.match(String((chooseHighlight("x", 1, "<k>") as { notice?: string }).notice), /&#60;k&#62;/, "the name is escaped");
+  assert.match(String((chooseHighlight("\x1b[31mx", 6, "python") as { notice?: string }).notice), /ANSI/);
+  assert.match(String((chooseHighlight("x", DEFAULT_HIGHLIGHT_MAX_BYTES + 1, "python") as { notice?: string }).notice), /larger than 256 KiB/);
+  assert.equal(chooseHighlight('{"a": 1}', DEFAULT_HIGHLIGHT_MAX_BYTES + 1, undefined).kind, "plain");
+});
+
+test("the page: the first block is small, the palette is linked after the lines and not in the head", () => {
+  const text = Array.from({ length: 1200 }, (_, i) => `line ${i + 1}`).join("\n");
+  const pieces = [...renderPage({ id: "Abcd1234", bytes: Buffer.from(text), siteTitle: "t", pretty: false, created: undefined, lang: undefined })];
+  const blocks = pieces.filter((p) => p.startsWith('<div class="b">'));
+  assert.deepEqual(blocks.map((b) => b.match(/class="l"/g)!.length), [DEFAULT_FIRST_BLOCK_LINES, DEFAULT_BLOCK_LINES, DEFAULT_BLOCK_LINES, 100]);
+  const html = pieces.join("");
+  assert.ok(!pieces[0]!.includes("palette.css"), "not render-blocking in the head");
+  assert.ok(html.indexOf("palette.css") > html.indexOf("</main>"));
+  assert.ok(pieces[0]!.includes("viewer.css"));
 });
