@@ -30,6 +30,11 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** No such object: the path is missing, or one of its folders is not a folder (as the listing sees it). */
+function isAbsent(err: unknown): boolean {
+  return errorCode(err) === "ENOENT" || errorCode(err) === "ENOTDIR";
+}
+
 export class FileReplicaClient implements ConditionalReplicaClient {
   readonly root: string;
   readonly description: string;
@@ -63,7 +68,7 @@ export class FileReplicaClient implements ConditionalReplicaClient {
     try {
       handle = await fs.open(this.pathOf(key), "r");
     } catch (err) {
-      if (errorCode(err) === "ENOENT") throw new ReplicaObjectNotFoundError(key, this.description);
+      if (isAbsent(err)) throw new ReplicaObjectNotFoundError(key, this.description);
       throw new Error(`cannot read ${key} in ${this.description}: ${(err as Error).message}`, { cause: err });
     }
     return handle.createReadStream();
@@ -75,7 +80,7 @@ export class FileReplicaClient implements ConditionalReplicaClient {
     try {
       body = await fs.readFile(this.pathOf(key));
     } catch (err) {
-      if (errorCode(err) === "ENOENT") return null;
+      if (isAbsent(err)) return null;
       throw new Error(`cannot read ${key} in ${this.description}: ${(err as Error).message}`, { cause: err });
     }
     return { body, etag: etagOf(body) };
@@ -232,7 +237,7 @@ export class FileReplicaClient implements ConditionalReplicaClient {
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      if (errorCode(err) === "ENOENT" || errorCode(err) === "ENOTDIR") return;
+      if (isAbsent(err)) return;
       throw new Error(`cannot list ${keyPrefix || "/"} in ${this.description}: ${(err as Error).message}`, { cause: err });
     }
     for (const entry of entries) {
