@@ -368,9 +368,18 @@ export class Replicator {
   }
 
   /** The single-writer checks; a conflict stops replication here, whoever the caller. */
-  private async beforeUpload(generation: string): Promise<void> {
+  private beforeUpload(generation: string): Promise<void> {
+    return this.stopOnConflict(() => this.guard.beforeUpload(generation));
+  }
+
+  /** One upload, after the single-writer checks and with the lease kept alive while it runs. */
+  private upload<T>(generation: string, upload: () => Promise<T>): Promise<T> {
+    return this.stopOnConflict(() => this.guard.whileUploading(generation, upload));
+  }
+
+  private async stopOnConflict<T>(op: () => Promise<T>): Promise<T> {
     try {
-      await this.guard.beforeUpload(generation);
+      return await op();
     } catch (err) {
       if (err instanceof WriterConflictError) this.stopForConflict(err);
       throw err;
@@ -416,7 +425,7 @@ export class Replicator {
       let wait = mustFollow === null ? 0 : nextSecond(mustFollow) - Date.now();
       for (let attempt = 1; ; attempt++) {
         if (wait > 0) await delay(wait + 50);
-        await this.uploadSnapshot(snapshotKey(generation, 0), image);
+        await this.upload(generation, () => this.uploadSnapshot(snapshotKey(generation, 0), image));
         if (mustFollow === null || attempt === 3) break;
         const uploadedAt = await this.newestObjectTime(generationPrefix(generation));
         if (uploadedAt === null || uploadedAt >= nextSecond(mustFollow)) break;
@@ -488,9 +497,9 @@ export class Replicator {
       if (known.header && !truncated && !(image.walHeader && image.walHeader.equals(known.header))) return false;
       const index = known.index;
       if (index === this.snapshots.lastIndex || !(await this.shippedThrough(stream, index, image))) return false;
-      await this.beforeUpload(stream.generation);
+      await this.beforeUpload(stream.generation); // before `covered` is read, as the upload may wait for the lease
       const covered = this.snapshots.pendingBytes;
-      await this.uploadSnapshot(snapshotKey(stream.generation, index), image, this.stopSignal.signal);
+      await this.upload(stream.generation, () => this.uploadSnapshot(snapshotKey(stream.generation, index), image, this.stopSignal.signal));
       this.snapshots.taken(index, covered);
       this.retention.uploaded();
       return true;
@@ -578,8 +587,7 @@ export class Replicator {
     }
     const compressed = lz4FrameEncode(segment.data);
     try {
-      await this.beforeUpload(stream.generation);
-      await this.client.put(walSegmentKey(stream.generation, segment.from.index, segment.from.offset), compressed);
+      await this.upload(stream.generation, () => this.client.put(walSegmentKey(stream.generation, segment.from.index, segment.from.offset), compressed));
     } catch (err) {
       this.stillUnshipped(since);
       throw err;

@@ -7,9 +7,11 @@
 // written unconditionally and read back before each renewal: best effort, with a race
 // window between that read and the write.
 //
-// Cost: the lease is written only before an upload, and then only when it is older than a
-// third of its TTL (or names an older generation): no request while idle. An idle holder's
-// lease expires and another instance may take it; the holder finds out at its next upload.
+// Cost: the lease is written before an upload when it is older than a third of its TTL (or
+// names an older generation), and every third of its TTL while an upload runs, so that one
+// upload longer than the TTL (a large first snapshot) does not let it expire: no request
+// while idle. An idle holder's lease expires and another instance may take it; the holder
+// finds out at its next upload.
 
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -186,6 +188,15 @@ export class ReplicaLease {
   async renewIfDue(generation: string): Promise<void> {
     if (!this.held) return this.acquire(generation);
     if (generation === this.generation && Date.now() - this.writtenAt < this.ttlMs / 3) return;
+    await this.renew(generation);
+  }
+
+  /** While an upload runs: rewrites the lease now, unless it was released meanwhile (a stop). */
+  async keepAlive(): Promise<void> {
+    if (this.held) await this.renew(this.generation);
+  }
+
+  private async renew(generation: string): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt++) {
       if (this.conditional && (await this.write(generation, this.etag))) return;
       const current = await this.client.getVersioned(LEASE_KEY);
