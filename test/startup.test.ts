@@ -122,6 +122,8 @@ test("a restore in progress: the port answers 503 (and /healthz 'restoring' with
   proxy.hold((method, p) => method === "GET" && p.includes("/wal/"));
   const dir = newDir("second");
   const second = await serve(dir, proxy.url(s3.bucket, prefix), "listening");
+  // The snapshot's bytes count as progress while they stream, before the first segment is asked for.
+  await until("the restore to be held at its first WAL segment", () => proxy.waiting > 0);
   const restoring = await healthUntil(second, "/healthz 'restoring' with the snapshot applied", (h) => h.body.status === "restoring" && h.body.progress!.bytes > 0);
   assert.equal(restoring.code, 503);
   assert.ok(restoring.retryAfter);
